@@ -1,0 +1,177 @@
+"""The record: the feed contract of docs/templates.md, as pydantic models.
+
+Everything a user reads in the JSONL feed is declared here; `extractor schema` prints the JSON
+Schema generated from `Record`, and every record written is validated against it.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+Template = Literal["2021", "2019", "legacy", "none"]
+Level = Literal["province", "city", "county", "district", "unknown"]
+CheckStatus = Literal["pass", "fail", "not_assessable"]
+PlatformKind = Literal[
+    "website", "wechat", "weibo", "short_video", "app", "gazette",
+    "bulletin_board", "hotline", "press_conference", "other",
+]
+SECTION_KEYS = ("overview", "active_disclosure", "applications", "review_litigation",
+                "problems_improvements", "other")
+
+# A cell: an integer, a decimal for money, or null (blank, "/", "—", not found). Never 0 for blank.
+Cell = Optional[Union[int, float]]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Source(Strict):
+    path: str
+    sha256: str
+    format: str = Field(description="txt, md, html, docx, pdf, csv, jsonl")
+    encoding: Optional[str] = Field(None, description="detected text encoding; null for binary formats")
+    row: Optional[int] = Field(None, description="1-based data row for scraper exports (CSV/JSONL)")
+    title: Optional[str] = None
+
+
+class Region(Strict):
+    province: Optional[str] = None
+    city: Optional[str] = None
+    county: Optional[str] = None
+
+
+class Meta(Strict):
+    agency: Optional[str] = None
+    year: Optional[int] = Field(None, description="the year reported on, not the year published")
+    published: Optional[str] = Field(None, description="YYYY-MM-DD where printed")
+    region: Region = Field(default_factory=Region)
+    level: Level = "unknown"
+
+
+class Section(Strict):
+    heading: str
+    start: int = Field(description="character offset of the heading in the document text")
+    end: int
+    text: str
+
+
+class Sections(Strict):
+    overview: Optional[Section] = None
+    active_disclosure: Optional[Section] = None
+    applications: Optional[Section] = None
+    review_litigation: Optional[Section] = None
+    problems_improvements: Optional[Section] = None
+    other: Optional[Section] = None
+
+
+class Applications(Strict):
+    rows: dict[str, dict[str, Cell]]
+
+
+class Tables(Strict):
+    active_disclosure: Optional[dict[str, dict[str, Cell]]] = None
+    applications: Optional[Applications] = None
+    review_litigation: Optional[dict[str, dict[str, Cell]]] = None
+
+
+class LegacyRow(Strict):
+    indicator: str
+    unit: Optional[str] = None
+    value: Cell = None
+
+
+class LegacyStatistics(Strict):
+    rows: list[LegacyRow] = Field(default_factory=list)
+    keys: dict[str, Cell] = Field(default_factory=dict)
+
+
+class Evidence(Strict):
+    """Where a quote was found in the document text: the grounding of a narrative item."""
+    start: Optional[int] = None
+    end: Optional[int] = None
+    match: Literal["exact", "normalised", "not_found"] = "not_found"
+
+
+class Finding(Strict):
+    text: str = Field(description="one short statement of the problem or measure")
+    evidence: str = Field(description="verbatim quote from the report that supports it")
+    span: Optional[Evidence] = None
+
+
+class Platform(Strict):
+    name: str
+    kind: PlatformKind
+    evidence: str
+    count: Optional[int] = Field(None, description="items published on it, where the report says")
+    span: Optional[Evidence] = None
+
+
+class Narrative(Strict):
+    method: Optional[str] = Field(None, description="rules, openai, local: which backend produced it")
+    status: Literal["ok", "failed", "skipped"] = "skipped"
+    error: Optional[str] = None
+    problems: list[Finding] = Field(default_factory=list)
+    improvements: list[Finding] = Field(default_factory=list)
+    platforms: list[Platform] = Field(default_factory=list)
+
+
+class CheckItem(Strict):
+    scope: str = Field(description="the column, row or block the identity was applied to")
+    status: CheckStatus
+    left: Optional[float] = None
+    right: Optional[float] = None
+    message: Optional[str] = None
+
+
+class Check(Strict):
+    status: CheckStatus
+    items: list[CheckItem] = Field(default_factory=list)
+
+
+class Provenance(Strict):
+    start: int
+    end: int
+    text: str
+    unit: Optional[str] = None
+    note: Optional[str] = None
+
+
+class Error(Strict):
+    stage: str
+    message: str
+
+
+class Extraction(Strict):
+    extractor_version: str
+    schema_version: str = SCHEMA_VERSION
+    backend: Optional[str] = None
+    model: Optional[str] = None
+    prompt_version: Optional[str] = None
+    prompt_hash: Optional[str] = None
+    calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+
+class Record(Strict):
+    id: str = Field(description="stable: sha256 of the input bytes (and row), so the same input gives the same id")
+    source: Source
+    is_report: bool = True
+    template: Template = "none"
+    meta: Meta = Field(default_factory=Meta)
+    sections: Sections = Field(default_factory=Sections)
+    tables: Tables = Field(default_factory=Tables)
+    legacy_statistics: Optional[LegacyStatistics] = None
+    narrative: Narrative = Field(default_factory=Narrative)
+    checks: dict[str, Check] = Field(default_factory=dict)
+    provenance: dict[str, Provenance] = Field(default_factory=dict,
+                                              description="dotted value path -> span in the document text")
+    errors: list[Error] = Field(default_factory=list)
+    extraction: Extraction

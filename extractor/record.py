@@ -1,0 +1,108 @@
+"""The deterministic stages of one document, assembled into a Record (narrative filled later)."""
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from . import __version__
+from .checks import OVERVIEW_CHECK, identity_checks, overview_check, soft_checks
+from .detect import detect_template
+from .document import Document
+from .meta import extract_meta
+from .models import (Applications, Error, Extraction, LegacyRow, LegacyStatistics, Provenance,
+                     Record, Source, Tables)
+from .sections import split_sections
+from .tables import read_tables
+from .tables.legacy import read_legacy
+from .tables.reader import TableRead
+from .textutil import fold_width
+
+try:  # the normaliser arrives with the format loaders
+    from .normalise import normalise
+except ImportError:  # pragma: no cover
+    def normalise(doc: Document) -> Document:
+        return doc
+
+
+def _source(doc: Document) -> Source:
+    return Source(path=doc.path, sha256=doc.sha256, format=doc.format, encoding=doc.encoding,
+                  row=doc.row, title=doc.title)
+
+
+def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list) -> dict | None:
+    if read is None:
+        return None
+    for row, cols in read.cells.items():
+        for col, cell in cols.items():
+            if cell is not None:
+                # Built from the reader's own offsets: no validation needed on this hot path.
+                provenance[f"{path}.{row}.{col}"] = Provenance.model_construct(
+                    start=cell.start, end=cell.end, text=cell.text, unit=cell.unit, note=cell.note)
+    errors.extend(Error(stage="tables", message=m) for m in read.errors)
+    return read.values()
+
+
+def failed_record(path: str, message: str, stage: str = "load", sha256: str | None = None,
+                  fmt: str | None = None) -> Record:
+    """The record of an input that could not be read: its error, nothing invented."""
+    sha = sha256 or hashlib.sha256(("missing:" + path).encode()).hexdigest()
+    return Record(id=sha[:16], source=Source(path=path, sha256=sha, format=fmt or Path(path).suffix.lstrip(".") or "unknown"),
+                  errors=[Error(stage=stage, message=message)],
+                  extraction=Extraction(extractor_version=__version__))
+
+
+def extract_record(doc: Document) -> Record:
+    """Load-independent deterministic extraction: template, sections, meta, tables, checks."""
+    started = time.perf_counter()
+    doc = normalise(doc)
+    errors = [Error(stage="load", message=w) for w in doc.warnings if w.startswith("error:")]
+    record = Record(id=doc.id, source=_source(doc), extraction=Extraction(extractor_version=__version__))
+    if doc.not_report:
+        record.is_report = False
+        record.errors.append(Error(stage="classify", message=f"not an annual report: {doc.not_report}"))
+        record.extraction.seconds = round(time.perf_counter() - started, 6)
+        return record
+    folded = fold_width(doc.text)
+    template, at = detect_template(folded)
+    sections = split_sections(doc.text)
+    provenance: dict[str, Provenance] = {}
+    tables_out: dict = {}
+    legacy = None
+    if template in ("2021", "2019"):
+        read = read_tables(folded, template, at)
+        tables_out["active_disclosure"] = _table_out(read.active_disclosure, "tables.active_disclosure", provenance, errors)
+        apps = _table_out(read.applications, "tables.applications.rows", provenance, errors)
+        tables_out["applications"] = {"rows": apps} if apps is not None else None
+        tables_out["review_litigation"] = _table_out(read.review_litigation, "tables.review_litigation", provenance, errors)
+        if not any(tables_out.values()):
+            errors.append(Error(stage="tables", message=f"template {template} recognised but no table could be read"))
+    elif template == "legacy":
+        lr = read_legacy(folded, doc.text, at)
+        if lr is not None:
+            legacy = LegacyStatistics(
+                rows=[LegacyRow(indicator=r["indicator"], unit=r["unit"], value=r["value"]) for r in lr.rows],
+                keys={k: r["value"] for k, r in lr.keys.items()})
+            for k, r in lr.keys.items():
+                if r["value"] is not None:
+                    provenance[f"legacy_statistics.keys.{k}"] = Provenance(
+                        start=r["start"], end=r["end"], text=doc.text[r["start"]:r["end"]])
+            errors.extend(Error(stage="tables", message=m) for m in lr.errors)
+        else:
+            errors.append(Error(stage="tables", message="a legacy 统计表 is announced but its rows could not be read"))
+    record.template = template
+    record.sections = sections
+    record.meta = extract_meta(doc, sections)
+    record.tables = Tables(
+        active_disclosure=tables_out.get("active_disclosure"),
+        applications=Applications(**tables_out["applications"]) if tables_out.get("applications") else None,
+        review_litigation=tables_out.get("review_litigation"))
+    record.legacy_statistics = legacy
+    checks = identity_checks({k: v for k, v in tables_out.items() if v is not None})
+    checks[OVERVIEW_CHECK] = overview_check(sections, tables_out, legacy.keys if legacy else None)
+    checks.update(soft_checks(sections))
+    record.checks = checks
+    record.provenance = provenance
+    record.errors = errors
+    record.extraction.seconds = round(time.perf_counter() - started, 6)
+    return record

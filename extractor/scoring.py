@@ -1,0 +1,278 @@
+"""Scoring: records against hand labels → a scorecard; baseline comparison.
+
+Matching rule for narrative items (Chinese has no word boundaries, and a paraphrase rarely shares
+whole words): an item is the character bigrams of its text + evidence (punctuation and spaces
+removed, widths folded); predicted and labelled items are paired one-to-one, best Dice
+coefficient first, and a pair counts as a match when Dice >= 0.5. Platforms match on kind plus
+name bigrams (Dice >= 0.5 on name + evidence, or same kind and overlapping name).
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .textutil import squash
+
+DICE_THRESHOLD = 0.5
+META_FIELDS = ("agency", "year", "published", "region.province", "region.city", "region.county", "level")
+NARRATIVE_FIELDS = ("problems", "improvements", "platforms")
+
+
+def bigrams(text: str) -> set[str]:
+    s = squash(text)
+    return {s[i:i + 2] for i in range(len(s) - 1)} or ({s} if s else set())
+
+
+def dice(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def match_items(predicted: list[dict], labelled: list[dict], key=lambda i: i.get("text", "") + i.get("evidence", "")
+                ) -> list[tuple[int, int, float]]:
+    """One-to-one pairs (pred index, label index, dice) above the threshold, best first."""
+    pb = [bigrams(key(p)) for p in predicted]
+    lb = [bigrams(key(l)) for l in labelled]
+    scored = sorted(((dice(p, l), i, j) for i, p in enumerate(pb) for j, l in enumerate(lb)), reverse=True)
+    used_p, used_l, pairs = set(), set(), []
+    for d, i, j in scored:
+        if d < DICE_THRESHOLD:
+            break
+        if i in used_p or j in used_l:
+            continue
+        used_p.add(i)
+        used_l.add(j)
+        pairs.append((i, j, d))
+    return pairs
+
+
+def flatten_cells(record_like: dict) -> dict[str, object]:
+    """Every table cell of a record or label, keyed by its dotted path."""
+    out: dict[str, object] = {}
+    tables = record_like.get("tables") or {}
+    for name in ("active_disclosure", "review_litigation"):
+        for row, cols in (tables.get(name) or {}).items():
+            for col, v in (cols or {}).items():
+                out[f"tables.{name}.{row}.{col}"] = v
+    apps = (tables.get("applications") or {}).get("rows") or {}
+    for row, cols in apps.items():
+        for col, v in (cols or {}).items():
+            out[f"tables.applications.rows.{row}.{col}"] = v
+    legacy = record_like.get("legacy_statistics") or {}
+    for k, v in (legacy.get("keys") or {}).items():
+        out[f"legacy_statistics.keys.{k}"] = v
+    return out
+
+
+def _get(d: dict, dotted: str):
+    for part in dotted.split("."):
+        if not isinstance(d, dict):
+            return None
+        d = d.get(part)
+    return d
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) < 1e-6
+    return a == b
+
+
+@dataclass
+class Tally:
+    right: int = 0
+    total: int = 0
+
+    def add(self, ok: bool) -> None:
+        self.total += 1
+        self.right += ok
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.right / self.total, 4) if self.total else None
+
+
+@dataclass
+class PRF:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def scores(self) -> dict:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+        f = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
+        rnd = lambda x: None if x is None else round(x, 4)
+        return {"precision": rnd(p), "recall": rnd(r), "f1": rnd(f), "tp": self.tp, "fp": self.fp, "fn": self.fn}
+
+
+@dataclass
+class Scorecard:
+    cells: Tally = field(default_factory=Tally)
+    cells_by_template: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    cells_by_table: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    blank_read_as_zero: int = 0
+    zero_read_as_blank: int = 0
+    template: Tally = field(default_factory=Tally)
+    is_report: Tally = field(default_factory=Tally)
+    meta: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    checks: Tally = field(default_factory=Tally)
+    narrative: dict[str, PRF] = field(default_factory=lambda: defaultdict(PRF))
+    evidence_found: Tally = field(default_factory=Tally)
+    wrong: list[dict] = field(default_factory=list)
+    reports: int = 0
+    calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    fixtures: list[str] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, float]:
+        """The flat numbers the baseline gate compares (higher is better for every one)."""
+        m: dict[str, float] = {}
+        put = lambda k, v: m.__setitem__(k, v) if v is not None else None
+        put("cells.accuracy", self.cells.rate)
+        for t, tally in sorted(self.cells_by_template.items()):
+            put(f"cells.template.{t}.accuracy", tally.rate)
+        for t, tally in sorted(self.cells_by_table.items()):
+            put(f"cells.table.{t}.accuracy", tally.rate)
+        put("template.accuracy", self.template.rate)
+        put("is_report.accuracy", self.is_report.rate)
+        for f_, tally in sorted(self.meta.items()):
+            put(f"meta.{f_}.accuracy", tally.rate)
+        put("checks.agreement", self.checks.rate)
+        for f_, prf in sorted(self.narrative.items()):
+            s = prf.scores()
+            for k in ("precision", "recall", "f1"):
+                put(f"narrative.{f_}.{k}", s[k])
+        put("narrative.evidence_found", self.evidence_found.rate)
+        return m
+
+    def to_json(self) -> dict:
+        return {
+            "metrics": self.metrics(),
+            "counts": {"reports": self.reports, "cells": self.cells.total, "cells_right": self.cells.right,
+                       "blank_read_as_zero": self.blank_read_as_zero, "zero_read_as_blank": self.zero_read_as_blank,
+                       "fixtures": self.fixtures},
+            "narrative": {f_: prf.scores() for f_, prf in sorted(self.narrative.items())},
+            "cost": {"llm_calls": self.calls, "cache_hits": self.cache_hits, "prompt_tokens": self.prompt_tokens,
+                     "completion_tokens": self.completion_tokens,
+                     "seconds_per_report": round(self.seconds / self.reports, 4) if self.reports else None},
+            "wrong": self.wrong,
+        }
+
+
+def score_record(card: Scorecard, fixture: str, label: dict, record: dict, source_line) -> None:
+    """Add one labelled record's comparison to the card. `source_line(path_key)` gives the text
+    line a value was read from (for the list of wrong values)."""
+    card.reports += 1
+    where = fixture + (f"#row{label['row']}" if label.get("row") is not None else "")
+
+    def wrong(key, want, got):
+        card.wrong.append({"fixture": where, "key": key, "wanted": want, "got": got, "source": source_line(key)})
+
+    if record is None:
+        wrong("record", "a record", None)
+        return
+    card.calls += record["extraction"]["calls"]
+    card.cache_hits += record["extraction"]["cache_hits"]
+    card.prompt_tokens += record["extraction"]["prompt_tokens"]
+    card.completion_tokens += record["extraction"]["completion_tokens"]
+    card.seconds += record["extraction"]["seconds"]
+    if "is_report" in label:
+        ok = label["is_report"] == record.get("is_report", True)
+        card.is_report.add(ok)
+        if not ok:
+            wrong("is_report", label["is_report"], record.get("is_report"))
+    if "template" in label:
+        ok = label["template"] == record["template"]
+        card.template.add(ok)
+        if not ok:
+            wrong("template", label["template"], record["template"])
+    if label.get("is_report") is False:
+        return
+    want_cells = flatten_cells(label)
+    got_cells = flatten_cells(record)
+    template = label.get("template", "?")
+    for key, want in want_cells.items():
+        got = got_cells.get(key)
+        ok = _same(want, got)
+        table = key.split(".")[1] if key.startswith("tables.") else "legacy_statistics"
+        card.cells.add(ok)
+        card.cells_by_template[template].add(ok)
+        card.cells_by_table[table].add(ok)
+        if not ok:
+            if want is None and got == 0:
+                card.blank_read_as_zero += 1
+            if want == 0 and got is None:
+                card.zero_read_as_blank += 1
+            wrong(key, want, got)
+    for f_ in META_FIELDS:
+        want = _get(label.get("meta") or {}, f_)
+        if label.get("meta") is None or _missing(label["meta"], f_):
+            continue
+        got = _get(record["meta"], f_)
+        ok = _same(want, got)
+        card.meta[f_].add(ok)
+        if not ok:
+            wrong(f"meta.{f_}", want, got)
+    for cid, want in (label.get("checks") or {}).items():
+        got = (record["checks"].get(cid) or {}).get("status")
+        ok = want == got
+        card.checks.add(ok)
+        if not ok:
+            wrong(f"checks.{cid}", want, got)
+    narrative = label.get("narrative")
+    if narrative is not None:
+        for f_ in NARRATIVE_FIELDS:
+            if f_ not in narrative:
+                continue
+            pred = record["narrative"].get(f_) or []
+            gold = narrative[f_] or []
+            key = (lambda i: i.get("name", "") + i.get("evidence", "")) if f_ == "platforms" else \
+                (lambda i: i.get("text", "") + i.get("evidence", ""))
+            pairs = match_items(pred, gold, key)
+            prf = card.narrative[f_]
+            prf.tp += len(pairs)
+            prf.fp += len(pred) - len(pairs)
+            prf.fn += len(gold) - len(pairs)
+            matched_gold = {j for _, j, _ in pairs}
+            for j, g in enumerate(gold):
+                if j not in matched_gold:
+                    wrong(f"narrative.{f_}", g.get("text") or g.get("name"), None)
+            matched_pred = {i for i, _, _ in pairs}
+            for i, p in enumerate(pred):
+                if i not in matched_pred:
+                    wrong(f"narrative.{f_}", None, p.get("text") or p.get("name"))
+            for p in pred:
+                card.evidence_found.add(((p.get("span") or {}).get("match") or "not_found") != "not_found")
+
+
+def _missing(meta: dict, dotted: str) -> bool:
+    d = meta
+    for part in dotted.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return True
+        d = d[part]
+    return False
+
+
+def compare_to_baseline(metrics: dict[str, float], baseline: dict[str, float], tolerance: float
+                        ) -> list[tuple[str, float, float | None]]:
+    """Metrics that fell below the baseline by more than the tolerance (or vanished)."""
+    drops = []
+    for k, base in baseline.items():
+        now = metrics.get(k)
+        if now is None or now < base - tolerance:
+            drops.append((k, base, now))
+    return drops
+
+
+def load_labels(labels_dir: Path) -> dict[str, dict]:
+    return {p.name[:-5]: json.loads(p.read_text(encoding="utf-8")) for p in sorted(labels_dir.glob("*.json"))}

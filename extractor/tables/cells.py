@@ -1,0 +1,102 @@
+"""Cell parsing: a stretch of table text → the value tokens it holds (numbers, null marks, blanks)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+# Works on width-folded text (textutil.fold_width), so only half-width forms appear here.
+NUMBER = re.compile(r"[+\-]?\d+(?:,\d{3})+(?:\.\d+)?|[+\-]?\d+(?:\.\d+)?")
+UNIT = re.compile(r"\s*(万元|元|件|条|个|次|人|项|篇|期|场)")
+NOT_A_VALUE_AFTER = re.compile(r"\s*(年|月|日|号|时|%|‰|\.\D)")  # dates, ratios, enumerators
+NULL_MARK = re.compile(r"^(?:[/\\—–\-─━_]+|无|空)$")
+LAYOUT_ONLY = re.compile(r"^:?-{3,}:?$")  # markdown table rule |---|, not a cell
+ENUMERATOR_AFTER = re.compile(r"[.、][\u4e00-\u9fff]")  # 0000002.其他: the 2 opens the next label
+IDEOGRAPH = re.compile(r"[\u4e00-\u9fff]")
+SHORT_LABEL = re.compile(r"^[\u4e00-\u9fff]{1,4}\d{1,2}$")  # 数据1, 列2: placeholder headers
+CELL_SPLIT = re.compile(r"[\s|]+")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # num, null
+    text: str
+    start: int
+    end: int
+    unit: str | None = None
+
+    @property
+    def value(self) -> int | float | None:
+        return parse_number(self.text) if self.kind == "num" else None
+
+
+def parse_number(text: str) -> int | float:
+    t = text.replace(",", "")
+    if "." in t:
+        return float(Decimal(t))
+    return int(t)
+
+
+def tokenize(text: str, start: int, end: int) -> list[Token]:
+    """Value tokens between start and end of width-folded text, in order.
+
+    A whole cell that is a null mark (/, —, 无) is a null token; numbers inside cells are number
+    tokens; all other text (labels, header words, notes) separates tokens and is dropped.
+    """
+    tokens: list[Token] = []
+    pos = start
+    for m in CELL_SPLIT.finditer(text, start, end):
+        _cell_tokens(text, pos, m.start(), tokens)
+        pos = m.end()
+    _cell_tokens(text, pos, end, tokens)
+    return tokens
+
+
+def _cell_tokens(text: str, a: int, b: int, out: list[Token]) -> None:
+    if a >= b:
+        return
+    cell = text[a:b]
+    if cell.isascii() and cell.isdigit():  # the common case: a bare number
+        out.append(Token("num", cell, a, b))
+        return
+    if LAYOUT_ONLY.match(cell) or SHORT_LABEL.match(cell):
+        return
+    if NULL_MARK.match(cell):
+        out.append(Token("null", cell, a, b))
+        return
+    for m in NUMBER.finditer(text, a, b):
+        s, e = m.start(), m.end()
+        if text[s] in "+-" and s > a and text[s - 1].isalnum():
+            s += 1  # a hyphen between words is not a sign
+        if s > a and e < b and IDEOGRAPH.match(text, s - 1) and IDEOGRAPH.match(text, e):
+            continue  # a number inside a phrase (保留4位小数) belongs to the text
+        if ENUMERATOR_AFTER.match(text, e) and "." not in text[s:e]:
+            e -= 1  # the last digit is the enumerator of the label that follows
+            if e <= s:
+                continue
+        elif NOT_A_VALUE_AFTER.match(text, e) and not text[e:e + 1].isspace():
+            continue
+        unit = UNIT.match(text, e, b)
+        out.append(Token("num", text[s:e], s, e, unit.group(1) if unit else None))
+
+
+def delimited_cells(text: str, start: int, end: int) -> list[tuple[str, int, int]] | None:
+    """The explicit cells (tab- or pipe-delimited) of one line after a label, blanks included.
+
+    Only a single-line stretch with tab/pipe delimiters has explicit blank cells; elsewhere blank
+    is indistinguishable from layout and this returns None.
+    """
+    line_end = text.find("\n", start, end)
+    stop = end if line_end < 0 else line_end
+    stretch = text[start:stop]
+    if "\t" not in stretch and "|" not in stretch:
+        return None
+    cells, pos = [], start
+    for m in re.finditer(r"[\t|]", stretch):
+        cells.append((text[pos:start + m.start()].strip(), pos, start + m.start()))
+        pos = start + m.end()
+    cells.append((text[pos:stop].strip(), pos, stop))
+    cells = cells[1:]  # what stands between the label and the first delimiter is the label's tail
+    if cells and cells[-1][0] == "":
+        cells = cells[:-1]  # a trailing delimiter closes the row, it opens no cell
+    return cells

@@ -1,0 +1,296 @@
+"""Layout-independent table reading: row labels as anchors, the numbers between them as cells.
+
+Every text layout met (one cell per line, tabs, pipes, markdown, OCR tables split across pages,
+whole tables on one line) reduces to the same thing: the template's row labels appear in order,
+and the cells of a row are the value tokens between its label and the next one. A row whose label
+the scrape lost is recovered from its position between the labels that remain.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..template import Row
+from .cells import Token, delimited_cells, parse_number, tokenize, NULL_MARK, NUMBER
+from .segment import segmentations
+
+MAX_COMBINATIONS = 5000
+
+
+@dataclass
+class CellRead:
+    value: int | float | None
+    start: int
+    end: int
+    text: str
+    unit: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class TableRead:
+    """What a reader found: cells[row][column] (None cell = null), with spans and errors."""
+    cells: dict[str, dict[str, CellRead | None]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    found_rows: int = 0
+    span: tuple[int, int] | None = None
+    # Segments whose digit runs had several readings: (rows, candidate cell lists, error message)
+    ambiguous: list[tuple[list[Row], list[list[CellRead]], str]] = field(default_factory=list)
+
+    def values(self) -> dict[str, dict[str, int | float | None]]:
+        return {r: {c: (v.value if v else None) for c, v in cols.items()} for r, cols in self.cells.items()}
+
+
+RowAccept = Callable[[Row, list[int | float]], bool]
+
+
+def find_anchors(text: str, start: int, end: int, rows: list[Row]) -> list[tuple[Row, int, int] | tuple[Row, None, None]]:
+    """Each row's label, searched in template order from where the previous one was found."""
+    out: list = []
+    cursor = start
+    for row in rows:
+        m = row.pattern.search(text, cursor, end) if row.pattern is not None else None
+        if m:
+            out.append((row, m.start(), m.end()))
+            cursor = m.end()
+        else:
+            out.append((row, None, None))
+    return out
+
+
+def read_rows(text: str, start: int, end: int, rows: list[Row], accept: RowAccept,
+              label: str, last_row_ends_table: bool = True) -> TableRead:
+    """Read the rows of one table from text[start:end] (width-folded)."""
+    result = TableRead()
+    anchors = find_anchors(text, start, end, rows)
+    # Group: each found label opens a segment; rows whose label is missing join the open segment.
+    segments: list[tuple[int, list[Row]]] = []  # (segment start offset, value rows)
+    bounds: list[int] = []
+    pending_before_first: list[Row] = []
+    for row, s, e in anchors:
+        if s is not None:
+            result.found_rows += row.kind == "row"
+            segments.append((e, [row] if row.kind == "row" else []))
+            bounds.append(s)
+        elif row.kind == "row":
+            if segments:
+                segments[-1][1].append(row)
+            else:
+                pending_before_first.append(row)
+    for row in pending_before_first:
+        result.cells[row.key] = {c.key: None for c in row.columns}
+        result.errors.append(f"{label}: row {row.key} ({row.printed}) not found")
+    for i, (seg_start, seg_rows) in enumerate(segments):
+        seg_end = bounds[i + 1] if i + 1 < len(bounds) else end
+        if not seg_rows:
+            continue
+        is_last = i + 1 == len(segments)
+        _fit_segment(text, seg_start, seg_end, seg_rows, accept, result, label, is_last and last_row_ends_table)
+    return result
+
+
+def _assign(result: TableRead, seg_rows: list[Row], cells: list[CellRead | None]) -> None:
+    i = 0
+    for row in seg_rows:
+        result.cells[row.key] = {}
+        for col in row.columns:
+            result.cells[row.key][col.key] = cells[i]
+            i += 1
+
+
+def _token_cell(t: Token, note: str | None = None) -> CellRead | None:
+    return CellRead(t.value, t.start, t.end, t.text, t.unit, note)
+
+
+def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAccept,
+                 result: TableRead, label: str, take_first: bool) -> None:
+    width = sum(r.width for r in seg_rows)
+    names = ", ".join(r.key for r in seg_rows)
+    tokens = tokenize(text, a, b)
+    if len(tokens) == width or (len(tokens) > width and take_first):
+        _assign(result, seg_rows, [_token_cell(t) for t in tokens[:width]])
+        return
+    if len(tokens) > width:
+        _assign(result, seg_rows, [_token_cell(t) for t in tokens[:width]])
+        result.errors.append(f"{label}: {names}: {len(tokens)} numbers where {width} cells are; "
+                             f"read the first {width}, ignored {' '.join(t.text for t in tokens[width:])}")
+        return
+    # Fewer tokens than cells: explicit blank cells, or digits of several cells run together.
+    if len(seg_rows) == 1:
+        cells = delimited_cells(text, a, b)
+        if cells is not None:
+            while len(cells) > width and cells[0][0] == "":
+                cells = cells[1:]
+            if len(cells) == width and all(c == "" or NULL_MARK.match(c) or NUMBER.fullmatch(c)
+                                           for c, _, _ in cells):
+                _assign(result, seg_rows, [_delimited_cell(text, c, s, e) for c, s, e in cells])
+                return
+    if tokens and all(t.kind == "num" and not t.text.startswith(("+", "-")) for t in tokens):
+        _segment_runs(text, tokens, seg_rows, accept, result, label)
+        return
+    _assign(result, seg_rows, [None] * width)
+    result.errors.append(f"{label}: {names}: found {len(tokens)} of {width} values "
+                         f"({' '.join(t.text for t in tokens) or 'none'}); cells left null")
+
+
+def _delimited_cell(text: str, c: str, s: int, e: int) -> CellRead | None:
+    if not c or NULL_MARK.match(c):
+        return None
+    off = text.find(c, s, e)
+    return CellRead(parse_number(c), off, off + len(c), c)
+
+
+def _chunks(seg_rows: list[Row], values: list) -> list[list]:
+    out, i = [], 0
+    for r in seg_rows:
+        out.append(values[i:i + r.width])
+        i += r.width
+    return out
+
+
+def _segment_runs(text: str, tokens: list[Token], seg_rows: list[Row], accept: RowAccept,
+                  result: TableRead, label: str) -> None:
+    width = sum(r.width for r in seg_rows)
+    names = ", ".join(r.key for r in seg_rows)
+    groups = [t.text.replace(",", "") for t in tokens]
+
+    def accept_row(i: int, parts: list[str]) -> bool:
+        return accept(seg_rows[i], [parse_number(p) for p in parts])
+
+    def last_of_row(i: int, parts: list[str]) -> str | None:
+        if seg_rows[i].columns[-1].key != "total" or any("." in p for p in parts):
+            return None  # only a total column is the sum of the cells before it
+        return str(sum(int(p) for p in parts))
+
+    cuts, examined = segmentations(groups, [r.width for r in seg_rows], accept_row, last_of_row)
+    if examined < 0:
+        _assign(result, seg_rows, [None] * width)
+        result.errors.append(f"{label}: {names}: digits '{' '.join(groups)}' run together admit too many "
+                             f"readings to examine; cells left null")
+        return
+    candidates = []
+    for cut in cuts:
+        cells = []
+        for n, (g, off) in enumerate(cut):
+            nxt = cut[n + 1] if n + 1 < len(cut) and cut[n + 1][0] == g else None
+            t = tokens[g]
+            stop = t.start + (nxt[1] if nxt else len(groups[g]))
+            piece = text[t.start + off:stop]
+            cells.append(CellRead(parse_number(piece), t.start + off, stop, piece,
+                                  t.unit if not nxt else None, "digits run together; cut by identities"))
+        candidates.append(cells)
+    if len(candidates) == 1:
+        _assign(result, seg_rows, candidates[0])
+        return
+    _assign(result, seg_rows, [None] * width)
+    if candidates:
+        shown = "; ".join(",".join(c.text for c in cand) for cand in candidates[:4])
+        more = f" (+{len(candidates) - 4} more)" if len(candidates) > 4 else ""
+        message = (f"{label}: {names}: digits '{' '.join(groups)}' run together have "
+                   f"{len(candidates)} readings: {shown}{more}; cells left null")
+        result.ambiguous.append((seg_rows, candidates, message))
+        result.errors.append(message)
+    else:
+        result.errors.append(f"{label}: {names}: digits '{' '.join(groups)}' run together have no "
+                             f"reading that satisfies the identities ({examined} cuts examined); cells left null")
+
+
+def resolve_with_columns(result: TableRead, consistent: Callable[[dict], bool], label: str) -> None:
+    """Settle ambiguous digit runs jointly: keep the combination of readings under which the
+    column identities hold. Exactly one survivor is taken; otherwise the cells stay null."""
+    if not result.ambiguous:
+        return
+    options = [cands for _, cands, _ in result.ambiguous]
+    total = 1
+    for o in options:
+        total *= len(o)
+    if total > MAX_COMBINATIONS:
+        return
+    survivors = []
+    for combo in itertools.product(*options):
+        trial = {r: dict(cols) for r, cols in result.cells.items()}
+        for (seg_rows, _, _), cells in zip(result.ambiguous, combo):
+            for row, chunk in zip(seg_rows, _chunks(seg_rows, list(cells))):
+                trial[row.key] = {c.key: v for c, v in zip(row.columns, chunk)}
+        values = {r: {c: (v.value if v else None) for c, v in cols.items()} for r, cols in trial.items()}
+        if consistent(values):
+            survivors.append(trial)
+    if len(survivors) == 1:
+        result.cells = survivors[0]
+        settled = {message for _, _, message in result.ambiguous}
+        result.errors = [e for e in result.errors if e not in settled]
+        for k in {row.key for seg_rows, _, _ in result.ambiguous for row in seg_rows}:
+            for c in result.cells[k].values():
+                if c:
+                    c.note = "digits run together; cut by row and column identities"
+        result.ambiguous = []
+
+
+def read_by_lines(text: str, start: int, end: int, rows: list[Row], label: str) -> TableRead:
+    """Fallback for scrambled layouts (OCR tables whose labels drifted away from their numbers).
+
+    A line holding exactly one row's width of numbers is a row's line. With a row label on it the
+    label names the row (table 二, rows of unequal width); when the table's rows are all of one
+    width, the full lines fill the rows in template order, and a last row printed with a blank
+    cell is read from its own labelled line.
+    """
+    value_rows = [r for r in rows if r.kind == "row"]
+    result = TableRead()
+    lines: list[tuple[int, int, list[Token]]] = []
+    pos = start
+    while pos < end:
+        stop = text.find("\n", pos, end)
+        stop = end if stop < 0 else stop
+        toks = tokenize(text, pos, stop)
+        if toks and all(t.kind == "num" for t in toks):
+            lines.append((pos, stop, toks))
+        pos = stop + 1
+    widths = {r.width for r in value_rows}
+    if len(widths) == 1:
+        width = widths.pop()
+        full = [toks for _, _, toks in lines if len(toks) == width]
+        if len(full) in (len(value_rows), len(value_rows) - 1):
+            note = "row read by its position among the table's lines"
+            for toks, row in zip(full, value_rows):
+                result.cells[row.key] = {c.key: _token_cell(t, note) for c, t in zip(row.columns, toks)}
+            if len(full) == len(value_rows) - 1:
+                last = value_rows[-1]
+                m = last.pattern.search(text, start, end)
+                cells = _raw_cells(text, m.end(), end) if m else None
+                if cells is not None and len(cells) == width:
+                    result.cells[last.key] = {c.key: _delimited_cell(text, v, s, e)
+                                              for c, (v, s, e) in zip(last.columns, cells)}
+    else:
+        for a, b, toks in lines:
+            for row in value_rows:
+                m = row.pattern.search(text, a, b) if row.pattern is not None else None
+                if m and row.key not in result.cells:
+                    after = tokenize(text, m.end(), b)
+                    if len(after) == row.width:
+                        result.cells[row.key] = {c.key: _token_cell(t) for c, t in zip(row.columns, after)}
+                        break
+    result.found_rows = len(result.cells)
+    for row in value_rows:
+        if row.key not in result.cells:
+            result.cells[row.key] = {c.key: None for c in row.columns}
+            result.errors.append(f"{label}: row {row.key} ({row.printed}) not found")
+    return result
+
+
+def _raw_cells(text: str, start: int, end: int) -> list[tuple[str, int, int]] | None:
+    """Pipe/tab cells of the line after a label, a trailing empty cell kept (a printed blank)."""
+    stop = text.find("\n", start, end)
+    stop = end if stop < 0 else stop
+    stretch = text[start:stop]
+    if "|" not in stretch and "\t" not in stretch:
+        return None
+    parts, pos = [], start
+    for m in re.finditer(r"[\t|]", stretch):
+        parts.append((text[pos:start + m.start()].strip(), pos, start + m.start()))
+        pos = start + m.end()
+    parts.append((text[pos:stop].strip(), pos, stop))
+    if stretch.rstrip().endswith("|") and parts[-1][0] == "":
+        parts.pop()  # the closing pipe of a markdown row opens no cell
+    return parts[1:]

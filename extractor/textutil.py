@@ -1,0 +1,23 @@
+"""Character-level helpers shared by the stages: width folding that keeps offsets intact."""
+from __future__ import annotations
+
+import re
+
+# Full-width ASCII (！..～) and the ideographic space fold to their half-width forms one
+# character for one character, so spans found in the folded text are spans in the original.
+_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FOLD[0x3000] = 0x20
+_FOLD[0xA0] = 0x20
+
+
+def fold_width(text: str) -> str:
+    """Full-width digits, letters and punctuation to half-width; same length as the input."""
+    return text.translate(_FOLD)
+
+
+_SPACE_PUNCT = re.compile(r"[\s\u3000\W_]+", re.UNICODE)
+
+
+def squash(text: str) -> str:
+    """Text with whitespace and punctuation removed and widths folded: for tolerant matching."""
+    return _SPACE_PUNCT.sub("", fold_width(text))
