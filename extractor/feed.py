@@ -54,7 +54,6 @@ class Feed:
     def __init__(self, path: Path, resume: bool = True):
         self.path = path
         self.done: dict[str, str] = {}  # id -> narrative status of the last line written for it
-        self.sources: dict[tuple[str, str], list[str]] = {}  # (path, sha256) -> ids written
         path.parent.mkdir(parents=True, exist_ok=True)
         if resume and path.exists():
             _cut_partial_tail(path)
@@ -72,12 +71,15 @@ class Feed:
         return redo_failed_narrative and status == "failed"
 
     def write(self, record: Record) -> None:
-        if record.id in self.done:
+        self.write_line(record.id, record.model_dump_json(), record.narrative.status)
+
+    def write_line(self, record_id: str, line: str, narrative_status: str) -> None:
+        """Append one record (a JSON line without its newline) in a single write."""
+        if record_id in self.done:
             self.rewritten += 1
-        line = record.model_dump_json(exclude_none=False) + "\n"
-        self._fh.write(line)
+        self._fh.write(line + "\n")
         self._fh.flush()
-        self.done[record.id] = record.narrative.status
+        self.done[record_id] = narrative_status
 
     def close(self) -> None:
         self._fh.close()

@@ -20,7 +20,7 @@ from .document import LoadError
 from .feed import Feed
 from .load import discover, file_sha256, load_path
 from .models import Error, Narrative, Record
-from .record import extract_record, failed_record
+from .record import extract_record, failed_record, normalise
 
 MULTI_RECORD_SUFFIXES = {".csv", ".jsonl"}
 DEFAULT_MAX_MB = 20.0
@@ -55,27 +55,48 @@ class Summary:
         return out
 
 
-def process_file(job: tuple[str, str | None, float]) -> list[tuple[dict, str]]:
-    """Worker: one input file → [(record as dict, document text)]. Never raises."""
+_LOCAL_BACKEND = None  # a CPU-only backend (rules) that narrates inside the worker processes
+
+
+def _init_worker(backend) -> None:
+    global _LOCAL_BACKEND
+    _LOCAL_BACKEND = backend
+
+
+# What a worker hands back per record: id, the record as a JSON line, its summary figures, and
+# the document text when the narrative is still to be done by the main process (else None).
+Item = tuple[str, str, dict, "str | None"]
+
+
+def _finish(record: Record, text: str) -> Item:
+    if _LOCAL_BACKEND is not None:
+        record = _narrate(_LOCAL_BACKEND, record, text)
+        return record.id, record.model_dump_json(), _figures(record), None
+    return record.id, record.model_dump_json(), {}, text
+
+
+def process_file(job: tuple[str, str | None, float]) -> list[Item]:
+    """Worker: one input file → its records. Never raises: a fault is the record's error."""
     path_s, missing, max_mb = job
     path = Path(path_s)
     if missing:
-        return [(failed_record(path_s, missing).model_dump(), "")]
+        return [_finish(failed_record(path_s, missing), "")]
     try:
         size = path.stat().st_size
         if size > max_mb * 1024 * 1024:
             sha = file_sha256(path)
-            return [(failed_record(path_s, f"file too large: {size / 1048576:.1f} MB over the {max_mb:g} MB limit "
-                                   f"(raise it with --max-mb)", sha256=sha).model_dump(), "")]
+            return [_finish(failed_record(path_s, f"file too large: {size / 1048576:.1f} MB over the "
+                                          f"{max_mb:g} MB limit (raise it with --max-mb)", sha256=sha), "")]
         out = []
         for doc in load_path(path):
             try:
-                out.append((extract_record(doc).model_dump(), doc.text))
+                doc = normalise(doc)  # the narrative and the spans both read the normalised text
+                out.append(_finish(extract_record(doc, normalised=True), doc.text))
             except Exception as exc:  # a fault in a stage is that record's error, not the batch's
                 rec = failed_record(doc.path, f"{type(exc).__name__}: {exc}", stage="extract", sha256=doc.sha256)
                 rec.id, rec.source.row = doc.id, doc.row
                 traceback.print_exc(file=sys.stderr)
-                out.append((rec.model_dump(), ""))
+                out.append(_finish(rec, ""))
         return out
     except LoadError as exc:
         sha = None
@@ -83,13 +104,16 @@ def process_file(job: tuple[str, str | None, float]) -> list[tuple[dict, str]]:
             sha = file_sha256(path)
         except OSError:
             pass
-        return [(failed_record(path_s, str(exc), sha256=sha).model_dump(), "")]
+        return [_finish(failed_record(path_s, str(exc), sha256=sha), "")]
     except Exception as exc:
-        return [(failed_record(path_s, f"{type(exc).__name__}: {exc}", stage="extract").model_dump(), "")]
+        return [_finish(failed_record(path_s, f"{type(exc).__name__}: {exc}", stage="extract"), "")]
 
 
 def _jobs(inputs: list[str], feed: Feed, force: bool, max_mb: float, summary: Summary) -> Iterator[tuple[str, str | None, float]]:
+    own = {feed.path.resolve(), feed.path.with_suffix(feed.path.suffix + ".tmp").resolve()}
     for path, missing in discover(inputs):
+        if path.resolve() in own:
+            continue  # the feed being written may sit inside an input folder
         summary.files += 1
         if not missing and not force and path.suffix.lower() not in MULTI_RECORD_SUFFIXES:
             try:
@@ -134,35 +158,62 @@ def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, conc
     feed = Feed(out, resume=resume and not force)
     jobs = _jobs(inputs, feed, force, max_mb, summary)
     bar = _progress_bar(progress)
-    pool = get_context("spawn").Pool(workers) if workers > 1 else None
-    results: Iterable[list[tuple[dict, str]]] = (pool.imap(process_file, jobs, chunksize=2) if pool
-                                                 else map(process_file, jobs))
-    executor = ThreadPoolExecutor(concurrency) if concurrency > 1 and backend is not None else None
-    pending: deque[Future | Record] = deque()
+    # A CPU-only backend narrates where the record is made; a remote one from the main process,
+    # with `concurrency` requests in flight.
+    in_workers = backend is not None and getattr(backend, "runs_in_workers", False)
+    local = backend if in_workers else None
+    if workers > 1:
+        # fork: workers inherit the loaded modules and compiled patterns instead of importing anew
+        pool = get_context("fork").Pool(workers, initializer=_init_worker, initargs=(local,))
+        results: Iterable[list[Item]] = pool.imap(process_file, jobs, chunksize=8)
+    else:
+        pool = None
+        _init_worker(local)
+        results = map(process_file, jobs)
+    remote = backend if backend is not None and not in_workers else None
+    executor = ThreadPoolExecutor(max(1, concurrency)) if remote is not None and concurrency > 1 else None
+    pending: deque = deque()  # (id, line, figures) ready, or a Future of a narrated Record
+
+    def write(rid: str, line: str, figures: dict) -> None:
+        feed.write_line(rid, line, figures.get("narrative_status", "skipped"))
+        _account(summary, figures)
+        if figures.get("error"):
+            print(f"error: {figures['path']}: {figures['error']}", file=sys.stderr)
 
     def flush(block: bool) -> None:
-        while pending and (block or len(pending) > 2 * concurrency
+        while pending and (block or len(pending) > 2 * max(1, concurrency)
                            or not isinstance(pending[0], Future) or pending[0].done()):
             item = pending.popleft()
-            record = item.result() if isinstance(item, Future) else item
-            _account(summary, record)
-            feed.write(record)
-            if on_record:
-                on_record(record)
-            if record.errors and (record.errors[0].stage in ("load", "extract")):
-                print(f"error: {record.source.path}: {record.errors[0].message}", file=sys.stderr)
+            if isinstance(item, Future):
+                record = item.result()
+                write(record.id, record.model_dump_json(), _figures(record))
+                if on_record:
+                    on_record(record)
+            else:
+                write(*item)
 
     try:
-        for file_records in results:
-            for rec_dict, text in file_records:
-                record = Record.model_validate(rec_dict)
-                if not force and not feed.needs(record.id, redo_failed_narrative=True):
+        for items in results:
+            for rid, line, figures, text in items:
+                if not force and not feed.needs(rid, redo_failed_narrative=True):
                     summary.skipped_done += 1
                     continue
-                if executor is not None:
-                    pending.append(executor.submit(_narrate, backend, record, text))
+                if text is None or remote is None:
+                    record = Record.model_validate_json(line) if (text is not None or on_record) else None
+                    if text is not None:  # no backend at all: the record goes out as it is
+                        figures = _figures(record)
+                    if on_record and record is not None:
+                        on_record(record)
+                    pending.append((rid, line, figures))
                 else:
-                    pending.append(_narrate(backend, record, text))
+                    record = Record.model_validate_json(line)
+                    if executor is not None:
+                        pending.append(executor.submit(_narrate, remote, record, text))
+                    else:
+                        done = _narrate(remote, record, text)
+                        pending.append((done.id, done.model_dump_json(), _figures(done)))
+                        if on_record:
+                            on_record(done)
                 flush(block=False)
             if bar is not None:
                 bar.update(1)
@@ -179,25 +230,37 @@ def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, conc
     return summary
 
 
-def _account(summary: Summary, record: Record) -> None:
+def _figures(record: Record) -> dict:
+    """What the batch summary counts of one record (small, so workers can send it cheaply)."""
+    failed = next((e for e in record.errors if e.stage in ("load", "extract")), None)
+    t, x = record.tables, record.extraction
+    return {
+        "path": record.source.path, "error": failed.message if failed else None,
+        "is_report": record.is_report, "narrative_status": record.narrative.status,
+        "tables": sum(v is not None for v in (t.active_disclosure, t.applications, t.review_litigation))
+        + (record.legacy_statistics is not None),
+        "checks_failed": sum(c.status == "fail" for c in record.checks.values()),
+        "calls": x.calls, "cache_hits": x.cache_hits, "prompt_tokens": x.prompt_tokens,
+        "completion_tokens": x.completion_tokens,
+    }
+
+
+def _account(summary: Summary, f: dict) -> None:
     summary.written += 1
-    if any(e.stage in ("load", "extract") for e in record.errors):
+    if f["error"]:
         summary.failed += 1
-        summary.failures.append(f"{record.source.path}: {record.errors[0].message}")
-    elif not record.is_report:
+        summary.failures.append(f"{f['path']}: {f['error']}")
+    elif not f["is_report"]:
         summary.not_reports += 1
     else:
         summary.reports += 1
-    t = record.tables
-    summary.tables_found += sum(x is not None for x in (t.active_disclosure, t.applications, t.review_litigation))
-    summary.tables_found += record.legacy_statistics is not None
-    summary.checks_failed += sum(c.status == "fail" for c in record.checks.values())
-    summary.narrative_failed += record.narrative.status == "failed"
-    x = record.extraction
-    summary.calls += x.calls
-    summary.cache_hits += x.cache_hits
-    summary.prompt_tokens += x.prompt_tokens
-    summary.completion_tokens += x.completion_tokens
+    summary.tables_found += f["tables"]
+    summary.checks_failed += f["checks_failed"]
+    summary.narrative_failed += f["narrative_status"] == "failed"
+    summary.calls += f["calls"]
+    summary.cache_hits += f["cache_hits"]
+    summary.prompt_tokens += f["prompt_tokens"]
+    summary.completion_tokens += f["completion_tokens"]
 
 
 def _progress_bar(progress: bool | None):

@@ -52,10 +52,12 @@ def failed_record(path: str, message: str, stage: str = "load", sha256: str | No
                   extraction=Extraction(extractor_version=__version__))
 
 
-def extract_record(doc: Document) -> Record:
-    """Load-independent deterministic extraction: template, sections, meta, tables, checks."""
+def extract_record(doc: Document, normalised: bool = False) -> Record:
+    """Load-independent deterministic extraction: template, sections, meta, tables, checks.
+    Spans refer to the normalised text (pass `normalised=True` when the caller did that step)."""
     started = time.perf_counter()
-    doc = normalise(doc)
+    if not normalised:
+        doc = normalise(doc)
     errors = [Error(stage="load", message=w) for w in doc.warnings if w.startswith("error:")]
     record = Record(id=doc.id, source=_source(doc), extraction=Extraction(extractor_version=__version__))
     if doc.not_report:

@@ -9,16 +9,26 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codec
 
 
 def looks_binary(data: bytes) -> bool:
+    """True for content that is not text in any encoding we read (images, archives, executables).
+
+    NUL bytes mean binary, except in UTF-16 without a BOM, where they sit on one parity only
+    (the high byte of ASCII characters) and the whole decodes to printable text.
+    """
     sample = data[:4096]
-    if not sample:
+    if not sample or any(sample.startswith(b) for b, _ in _BOMS):
         return False
-    if any(sample.startswith(b) for b, _ in _BOMS):
+    zeros = sample.count(0)
+    if not zeros:
         return False
-    if b"\x00" in sample:
-        # UTF-16 without BOM shows NULs on every other byte; anything else with NULs is binary.
-        even, odd = sample[0::2].count(0), sample[1::2].count(0)
-        return not (odd > len(sample) * 0.3 or even > len(sample) * 0.3)
-    return False
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if max(even, odd) < 0.9 * zeros:
+        return True
+    try:
+        text = sample[: len(sample) // 2 * 2].decode("utf-16-le" if odd > even else "utf-16-be")
+    except UnicodeDecodeError:
+        return True
+    printable = sum(ch.isprintable() or ch.isspace() for ch in text)
+    return printable < 0.95 * len(text)
 
 
 def decode(data: bytes) -> tuple[str, str]:

@@ -69,7 +69,14 @@ def read_rows(text: str, start: int, end: int, rows: list[Row], accept: RowAccep
     segments: list[tuple[int, list[Row]]] = []  # (segment start offset, value rows)
     bounds: list[int] = []
     pending_before_first: list[Row] = []
-    for row, s, e in anchors:
+    last_found = max((i for i, (_, s, _) in enumerate(anchors) if s is not None), default=-1)
+    for i, (row, s, e) in enumerate(anchors):
+        if s is None and i > last_found and row.kind == "row":
+            # After the last label found the table is cut off (a truncated scrape): the rows
+            # are missing, not merged into the last row's numbers.
+            result.cells[row.key] = {c.key: None for c in row.columns}
+            result.errors.append(f"{label}: row {row.key} ({row.printed}) not found; the table ends before it")
+            continue
         if s is not None:
             result.found_rows += row.kind == "row"
             segments.append((e, [row] if row.kind == "row" else []))
@@ -127,7 +134,8 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
                                            for c, _, _ in cells):
                 _assign(result, seg_rows, [_delimited_cell(text, c, s, e) for c, s, e in cells])
                 return
-    if tokens and all(t.kind == "num" and not t.text.startswith(("+", "-")) for t in tokens):
+    if (tokens and all(t.kind == "num" and not t.text.startswith(("+", "-")) for t in tokens)
+            and sum(len(t.text) for t in tokens) >= width):
         _segment_runs(text, tokens, seg_rows, accept, result, label)
         return
     _assign(result, seg_rows, [None] * width)
