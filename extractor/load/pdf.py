@@ -1,0 +1,222 @@
+"""PDF files (.pdf) with a text layer: page text in reading order, ruled tables as TSV rows.
+
+Per page, pdfplumber finds the ruled tables; each grid row becomes one TSV line (grid_lines),
+everything else is text lines placed by their position on the page. Page numbers and footers are
+dropped, lines wrapped at the right margin are joined back into paragraphs, and a table that runs
+onto the next page simply continues (a repeated header row there is dropped). A PDF with no text
+layer at all is a scan: that needs OCR, which this loader does not do.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ..document import Document, LoadError
+from . import register
+from .html import grid_lines
+
+# Page furniture printed alone on a line: - 3 -, — 3 —, 3, 第 3 页, 第3页 共7页, 3 / 7, Page 3 of 7.
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-—–－―~·•]\s*)*\d{1,4}(?:\s*[-—–－―~·•])*\s*$"
+    r"|^\s*第\s*\d{1,4}\s*页\s*(?:[,，/、]?\s*共\s*\d{1,4}\s*页)?\s*$"
+    r"|^\s*(?:共\s*\d{1,4}\s*页\s*)?第\s*\d{1,4}\s*页\s*$"
+    r"|^\s*\d{1,4}\s*/\s*\d{1,4}\s*$"
+    r"|^\s*page\s*\d{1,4}(?:\s*of\s*\d{1,4})?\s*$", re.I)
+_MARGIN_ZONE = 0.15  # page numbers sit in the top or bottom 15% of the page
+_OPENS_PARAGRAPH = re.compile(r"\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[（(]\s*[一二三四五六七八九十]{1,3}\s*[）)]|\d{1,2}\s*[、．]|#)")
+_NUMBER_TOKEN = re.compile(r"^[\d.,%/-]+$")
+
+
+@dataclass
+class _Item:
+    """One output line: a text line or a table grid row, with where it stands on its page."""
+    page: int
+    top: float
+    text: str
+    kind: str  # text | row
+    x0: float = 0.0
+    x1: float = 0.0
+    size: float = 10.0
+    left: float = 0.0  # the page's text margins, for rejoining wrapped lines
+    right: float = 0.0
+    table: int = -1  # which table on the page, for rows
+
+
+def _inside(obj: dict, boxes: list[tuple]) -> bool:
+    cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+    return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
+
+
+def _page_items(page, page_no: int) -> list[_Item]:
+    """A page's lines in reading order: grid rows of its ruled tables and its other text."""
+    items: list[_Item] = []
+    grid_boxes = []
+    for t_index, table in enumerate(page.find_tables()):
+        texts = table.extract()
+        width = table.bbox[2] - table.bbox[0]
+        for row, cells in zip(table.rows, texts):
+            # A row that is one cell across the grid (a caption, or prose in a bordered frame
+            # as WPS exports draw them) is left to the text path, which keeps its position and
+            # lets wrapped prose lines be joined.
+            present = [c for c in row.cells if c is not None]
+            if len(present) == 1 and present[0][2] - present[0][0] >= 0.9 * width:
+                continue
+            grid_boxes.append(row.bbox)
+            for line in grid_lines([cells]):
+                items.append(_Item(page_no, row.bbox[1], line, "row", row.bbox[0], row.bbox[2],
+                                   table=t_index))
+    rest = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, grid_boxes))
+    lines = rest.extract_text_lines(strip=True, return_chars=True)
+    for ln in lines:
+        text = ln["text"].replace("\t", " ")
+        if not text.strip():
+            continue
+        size = ln["chars"][-1].get("size", 10.0) if ln["chars"] else 10.0
+        items.append(_Item(page_no, ln["top"], text, "text", ln["x0"], ln["x1"], size))
+    if lines:
+        left = _edge([ln["x0"] for ln in lines], "left")
+        right = _edge([ln["x1"] for ln in lines], "right")
+        for it in items:
+            it.left, it.right = left, right
+    items.sort(key=lambda it: (round(it.top, 1), it.x0))
+    return _drop_page_numbers(items, page.height)
+
+
+def _edge(values: list[float], side: str) -> float:
+    """The page's text edge: the farthest line end (or start) that another line shares to
+    within 3pt. A lone extreme misleads: one line's closing punctuation can hang past the
+    right margin."""
+    ordered = sorted(values, reverse=side == "right")
+    for v in ordered:
+        if sum(abs(v - w) <= 3 for w in values) >= 2:
+            return v
+    return ordered[0]
+
+
+def _drop_page_numbers(items: list[_Item], height: float) -> list[_Item]:
+    """Drop page-number lines at the top or bottom edge of a page (only there: a lone number
+    in the body may be a cell of a table drawn without rules)."""
+    while items and items[-1].kind == "text" and items[-1].top > height * (1 - _MARGIN_ZONE) \
+            and _PAGE_NUMBER.match(items[-1].text):
+        items.pop()
+    while items and items[0].kind == "text" and items[0].top < height * _MARGIN_ZONE \
+            and _PAGE_NUMBER.match(items[0].text):
+        items.pop(0)
+    return items
+
+
+def _looks_tabular(text: str) -> bool:
+    """A row of a table drawn without rules: mostly bare numbers, e.g. 规章 0 0 0."""
+    tokens = text.split()
+    numbers = sum(bool(_NUMBER_TOKEN.match(t)) for t in tokens)
+    return numbers >= 2 and numbers * 2 > len(tokens)
+
+
+def _joins(prev: _Item, nxt: _Item) -> bool:
+    """A text line that reaches the right margin continues on the next line when that line
+    starts at the left margin (a new paragraph is indented; a heading is short)."""
+    if prev.kind != "text" or nxt.kind != "text":
+        return False
+    tol = max(prev.size, 4.0)
+    if prev.x1 < prev.right - tol or nxt.x0 > nxt.left + tol * 0.7:
+        return False
+    if _OPENS_PARAGRAPH.match(nxt.text):
+        return False  # 六、其他需要报告的事项 after a full last line is still a heading
+    # lines of a table drawn without rules are not prose: keep them apart
+    return not (_looks_tabular(prev.text) or _looks_tabular(nxt.text))
+
+
+def _glue(a: str, b: str) -> str:
+    # Chinese wraps anywhere without a space; only two Latin words need one between them.
+    sep = " " if re.match(r"[A-Za-z]", b[:1]) and re.search(r"[A-Za-z]$", a) else ""
+    return a + sep + b
+
+
+def _drop_repeated_headers(items: list[_Item]) -> int:
+    """A table continued on a new page may repeat its header rows there: drop the repeat.
+    Works in place; returns how many rows were dropped."""
+    out: list[_Item] = []
+    head: list[str] = []  # the first rows of the table run currently open
+    head_page = 0
+    skipping: int | None = None  # position in head while at the top of a continuation page
+    dropped = 0
+    for it in items:
+        prev = out[-1] if out else None
+        if it.kind != "row":
+            head, skipping = [], None
+            out.append(it)
+            continue
+        if skipping is None and prev is not None and prev.kind == "row" and prev.page != it.page:
+            skipping = 0  # rows running over a page break: the table continues here
+        if skipping is not None:
+            if skipping < len(head) and it.text == head[skipping]:
+                skipping += 1
+                dropped += 1
+                continue
+            skipping = None
+        if prev is None or prev.kind != "row" or (prev.page == it.page and prev.table != it.table):
+            head, head_page = [it.text], it.page
+        elif len(head) < 5 and it.page == head_page:
+            head.append(it.text)
+        out.append(it)
+    items[:] = out
+    return dropped
+
+
+def _render(items: list[_Item]) -> str:
+    lines: list[str] = []
+    prev: _Item | None = None
+    for it in items:
+        if prev is not None and lines and _joins(prev, it):
+            lines[-1] = _glue(lines[-1], it.text.strip())
+        else:
+            lines.append(it.text.strip() if it.kind == "text" else it.text)
+        prev = it
+    return "\n".join(lines) + "\n"
+
+
+@register(".pdf")
+def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
+    import io
+
+    import pdfplumber
+
+    # Warnings that mean content is missing start with "error:" (record.py makes them errors).
+    warnings: list[str] = []
+    items: list[_Item] = []
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as exc:  # pdfminer raises a zoo of types for damaged or encrypted files
+        name = type(exc).__name__
+        if "Password" in name or "Encrypt" in name:
+            raise LoadError("encrypted PDF: it needs a password to open")
+        raise LoadError(f"cannot open PDF: {name} {exc}".strip())
+    with pdf:
+        if not pdf.pages:
+            raise LoadError("PDF has no pages")
+        empty_pages = []
+        for n, page in enumerate(pdf.pages, 1):
+            try:
+                if not page.chars:
+                    empty_pages.append(n)
+                    continue
+                items.extend(_page_items(page, n))
+            except Exception as exc:
+                warnings.append(f"error: pdf: page {n} could not be read ({type(exc).__name__}: {exc})")
+        if len(empty_pages) == len(pdf.pages):
+            raise LoadError("no text layer: this PDF is scanned images; OCR is needed")
+        if empty_pages:
+            warnings.append(f"error: pdf: pages {', '.join(map(str, empty_pages))} have no text layer "
+                            f"(scanned); their content is missing without OCR")
+    repeated = _drop_repeated_headers(items)
+    if repeated:
+        warnings.append(f"pdf: dropped {repeated} table header row(s) repeated on a continuation page")
+    text = _render(items)
+    if "(cid:" in text:
+        warnings.append("error: pdf: some characters have no Unicode mapping in the PDF's fonts and read as (cid:N)")
+    if not text.strip():
+        raise LoadError("no text layer: this PDF is scanned images; OCR is needed")
+    yield Document(text=text, path=str(path), sha256=sha, format="pdf", encoding=None,
+                   warnings=warnings)
