@@ -1,0 +1,370 @@
+"""The `openai` backend: any OpenAI-compatible endpoint, through the openai client and instructor.
+
+One model call per report (plus instructor's re-asks) returns problems, improvements and
+platforms at once, as `extractor.narrative.models.NarrativeResponse`. The layers, inside out:
+
+1. the raw chat-completion request, retried for transport faults by `retry.call_with_retries`
+   (the openai client's own retries are off, so each HTTP attempt is seen and bounded here);
+   every completion that comes back is counted (calls, prompt and completion tokens), so usage
+   covers every attempt, re-asks included;
+2. instructor (`instructor.patch(create=...)`, --mode tools / json_schema / md_json) validates
+   the answer against the response model with the report text as validation context: a quote
+   that is not in the report fails validation, and the validator's message is the re-ask
+   (at most `reasks`=2 re-asks);
+3. when the answer still fails, the last completion is salvaged item by item: valid, grounded
+   items stand; the others are dropped and listed in `errors`;
+4. the answer cache (`cache.py`) in front of it all: a cached answer costs no call.
+
+The API key is read from the environment variable named by --api-key-env when the backend is
+built; it is sent as the bearer token and nowhere else (masked in every message).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import Narrative, Sections
+from ..narrative.models import FindingItem, NarrativeResponse, PlatformItem, ground, schema_hash
+from ..narrative.prompts import DEFAULT_MAX_CHARS, DEFAULT_PROMPT, load_prompt, select_input
+from . import NarrativeResult, register, resolve_cache_dir
+from .cache import AnswerCache, cache_key
+from .retry import LLMCallError, MalformedResponse, RetryPolicy, call_with_retries, redact
+
+log = logging.getLogger("extractor.backends")
+
+MODES = ("tools", "json_schema", "md_json")
+DEFAULT_REASKS = 2
+
+
+def instructor_mode(mode: str):
+    import instructor
+    return {"tools": instructor.Mode.TOOLS, "json_schema": instructor.Mode.JSON_SCHEMA,
+            "md_json": instructor.Mode.MD_JSON}[mode]
+
+
+@dataclass
+class _Usage:
+    """What one narrate() call spent; local to the call, so threads never share it."""
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    last: Any = None
+    retries: list[str] = field(default_factory=list)
+
+    def add(self, completion: Any) -> None:
+        self.calls += 1
+        u = getattr(completion, "usage", None)
+        if u is not None:
+            self.prompt_tokens += int(getattr(u, "prompt_tokens", 0) or 0)
+            self.completion_tokens += int(getattr(u, "completion_tokens", 0) or 0)
+        self.last = completion
+
+
+class OpenAIBackend:
+    """Narrative extraction through an OpenAI-compatible chat-completions endpoint."""
+
+    needs_key = True
+
+    def __init__(self, *, model: str, base_url: str | None = None, api_key: str | None = None,
+                 api_key_env: str = "OPENAI_API_KEY", mode: str = "tools",
+                 cache_dir: str | None = None, timeout: float = 120.0, concurrency: int = 4,
+                 max_tokens: int | None = 2048, temperature: float = 0.0,
+                 max_input_chars: int = DEFAULT_MAX_CHARS, reasks: int = DEFAULT_REASKS,
+                 retry_policy: RetryPolicy | None = None, prompt: str = DEFAULT_PROMPT,
+                 name: str = "openai", extra_body: dict | None = None,
+                 schema_style: str = "as_sent"):
+        import openai
+        if not model:
+            raise ValueError(f"--llm {name} needs --model (the model name the endpoint serves)")
+        if mode not in MODES:
+            raise ValueError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.name = name
+        self.model = model
+        self.mode = mode
+        self.api_key_env = api_key_env
+        key = api_key if api_key is not None else os.environ.get(api_key_env)
+        self._key_missing = not key
+        self._secret = key
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        self.timeout = timeout
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.max_input_chars = max_input_chars
+        self.reasks = max(0, reasks)
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.prompt = load_prompt(prompt)
+        self.schema_hash = schema_hash(NarrativeResponse)
+        self.extra_body = extra_body or {}
+        # "llama_cpp": a response_format is sent as {"type": "json_object", "schema": …}, the only
+        # form llama-cpp-python's server turns into a grammar (newer instructor sends OpenAI's
+        # {"type": "json_schema", …}, which that server rejects); "as_sent": as instructor builds it.
+        self.schema_style = schema_style
+        self.concurrency = max(1, int(concurrency or 1))
+        self._sem = threading.BoundedSemaphore(self.concurrency)
+        self.cache = AnswerCache(cache_dir)
+        # The client's own retries are off: call_with_retries owns the policy.
+        self.client = openai.OpenAI(base_url=self.base_url, api_key=key or "not-set",
+                                    timeout=timeout, max_retries=0)
+
+    # -- the interface -------------------------------------------------------------------------
+
+    def narrate(self, text: str, sections: Sections) -> NarrativeResult:
+        started = time.monotonic()
+        result = NarrativeResult(narrative=Narrative(method=self.name, status="ok"), model=self.model,
+                                 prompt_version=self.prompt.label, prompt_hash=self.prompt.sha256)
+        try:
+            sent = select_input(text, sections, self.max_input_chars)
+        except Exception as exc:  # noqa: BLE001
+            return self._failed(result, f"could not select the report text: {exc}")
+        if not sent.strip():
+            return self._failed(result, "no narrative text to send (the report is empty or all tables)")
+        key = cache_key(backend=self.name, model=self.model, mode=self.mode,
+                        prompt_hash=self.prompt.sha256, schema_hash=self.schema_hash, text=sent,
+                        params=self._params())
+        try:
+            cached = self.cache.get(key)
+        except Exception as exc:  # noqa: BLE001 - a broken cache must not stop the run
+            log.warning("cache read failed: %s", exc)
+            cached = None
+        if cached is not None:
+            try:
+                response = NarrativeResponse.model_validate(cached["response"])
+                result.cache_hits = 1
+                result.errors.extend(cached.get("errors", []))
+                return self._fill(result, response, text)
+            except Exception as exc:  # noqa: BLE001 - a stale entry is ignored
+                log.warning("ignoring unreadable cache entry: %s", exc)
+        usage = _Usage()
+        try:
+            with self._sem:
+                response, salvage_errors = self._ask(sent, text, usage)
+        except LLMCallError as exc:
+            self._count(result, usage)
+            return self._failed(result, str(exc))
+        except Exception as exc:  # noqa: BLE001 - never raise for a model fault
+            self._count(result, usage)
+            return self._failed(result, self._safe(f"{type(exc).__name__}: {exc}"))
+        self._count(result, usage)
+        result.errors.extend(salvage_errors)
+        try:
+            self.cache.set(key, {"response": response.model_dump(mode="json"), "errors": salvage_errors,
+                                 "model": self.model, "prompt_version": self.prompt.label})
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cache write failed: %s", exc)
+        self._fill(result, response, text)
+        log.debug("narrated in %.1fs (%d calls)", time.monotonic() - started, usage.calls)
+        return result
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            self.cache.close()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _params(self) -> dict:
+        return {"max_tokens": self.max_tokens, "temperature": self.temperature,
+                "reasks": self.reasks, "extra_body": self.extra_body, "schema_style": self.schema_style}
+
+    def _safe(self, message: str) -> str:
+        return redact(message, [self._secret])
+
+    def _failed(self, result: NarrativeResult, message: str) -> NarrativeResult:
+        message = self._safe(message)
+        if self._key_missing and "401" in message:
+            message += f" (the variable {self.api_key_env} is not set)"
+        result.narrative = Narrative(method=self.name, status="failed", error=message)
+        return result
+
+    @staticmethod
+    def _count(result: NarrativeResult, usage: _Usage) -> None:
+        result.calls += usage.calls
+        result.prompt_tokens += usage.prompt_tokens
+        result.completion_tokens += usage.completion_tokens
+
+    def _fill(self, result: NarrativeResult, response: NarrativeResponse, text: str) -> NarrativeResult:
+        problems, improvements, platforms, errors = ground(response, text)
+        result.narrative = Narrative(method=self.name, status="ok", problems=problems,
+                                     improvements=improvements, platforms=platforms)
+        result.errors.extend(errors)
+        return result
+
+    def _raw_create(self, usage: _Usage):
+        """The chat-completions call instructor drives: transport retries, usage counted."""
+        from openai.types.chat import ChatCompletion
+
+        def create(**kwargs):
+            if self.extra_body:
+                kwargs.setdefault("extra_body", self.extra_body)
+            if self.schema_style == "llama_cpp":
+                kwargs = _llama_cpp_response_format(kwargs)
+
+            def once():
+                try:
+                    completion = self.client.chat.completions.create(**kwargs)
+                except json.JSONDecodeError as exc:  # a 2xx body that is not JSON
+                    raise MalformedResponse(f"response body is not JSON: {exc}") from None
+                if not isinstance(completion, ChatCompletion) or not completion.choices:
+                    raise MalformedResponse("response is not a chat completion")
+                return completion
+
+            completion = call_with_retries(
+                once, policy=self.retry_policy, endpoint=self.base_url, model=self.model,
+                secrets=[self._secret], on_retry=lambda exc, s: usage.retries.append(type(exc).__name__))
+            usage.add(completion)
+            return completion
+        return create
+
+    def _ask(self, sent: str, text: str, usage: _Usage) -> tuple[NarrativeResponse, list[str]]:
+        import instructor
+        import tenacity
+        from pydantic import ValidationError
+
+        create = instructor.patch(create=self._raw_create(usage), mode=instructor_mode(self.mode))
+        kwargs: dict[str, Any] = {"model": self.model, "messages": self.prompt.render(sent),
+                                  "temperature": self.temperature}
+        if self.max_tokens:
+            kwargs["max_tokens"] = self.max_tokens
+        try:
+            from instructor.exceptions import IncompleteOutputException
+        except ImportError:  # pragma: no cover
+            IncompleteOutputException = LLMCallError  # noqa: N806
+        # Re-ask only when the answer failed validation: a transport failure (already retried)
+        # or an answer cut at max_tokens (the same request would be cut again) ends the call.
+        attempts = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(1 + self.reasks), reraise=True,
+            retry=tenacity.retry_if_not_exception_type((LLMCallError, IncompleteOutputException)))
+        # instructor >= 1.7 takes `context`; older versions `validation_context`
+        import inspect
+        params = inspect.signature(create, follow_wrapped=False).parameters
+        ctx_name = "context" if "context" in params else "validation_context"
+        kwargs[ctx_name] = {"text": text}
+        try:
+            response = create(response_model=NarrativeResponse, max_retries=attempts, **kwargs)
+            return response, []
+        except LLMCallError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - validation failed after the re-asks, or output cut
+            last = usage.last
+            cause = _root_cause(exc)
+            if isinstance(cause, LLMCallError):
+                raise cause from None
+            if last is None:
+                raise
+            salvaged, errors = salvage(last, self.mode)
+            if salvaged is None:
+                if type(cause).__name__ == "IncompleteOutputException":
+                    detail = "the answer was cut at max_tokens (finish_reason=length)"
+                elif isinstance(cause, ValidationError):
+                    detail = _validation_summary(cause)
+                else:
+                    detail = str(cause) or type(cause).__name__
+                raise LLMCallError(self._safe(
+                    f"the model's answer did not fit the response schema after {usage.calls} call(s) "
+                    f"(endpoint {self.base_url}, model {self.model}): {detail[:300]}")) from None
+            errors.insert(0, f"the model's answer failed validation after {usage.calls} call(s); "
+                             f"kept its valid items: {_validation_summary(cause)[:200]}")
+            return salvaged, errors
+
+
+def _llama_cpp_response_format(kwargs: dict) -> dict:
+    rf = kwargs.get("response_format")
+    if isinstance(rf, dict) and rf.get("type") == "json_schema":
+        js = rf.get("json_schema") or {}
+        schema = js.get("schema") if isinstance(js, dict) else None
+        kwargs = {**kwargs, "response_format": {"type": "json_object", **({"schema": schema} if schema else {})}}
+    return kwargs
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, LLMCallError):
+            return exc
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None:
+            # instructor wraps the last error in its own exception's args
+            inner = next((a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)), None)
+            if inner is None:
+                return exc
+            nxt = inner
+        exc = nxt
+    return exc
+
+
+def _validation_summary(exc: BaseException) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            parts = []
+            for e in errors()[:3]:
+                loc = ".".join(str(x) for x in e.get("loc", ()))
+                parts.append(f"{loc}: {e.get('msg', '')}" if loc else str(e.get("msg", "")))
+            return "; ".join(parts)
+        except Exception:  # noqa: BLE001
+            pass
+    return " ".join(str(exc).split())
+
+
+_CODEBLOCK = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+
+
+def completion_json(completion: Any, mode: str) -> Any:
+    """The JSON object in a completion, however the mode carried it; None if there is none."""
+    msg = completion.choices[0].message
+    raw = None
+    if mode == "tools" and getattr(msg, "tool_calls", None):
+        raw = msg.tool_calls[0].function.arguments
+    if raw is None:
+        raw = msg.content or ""
+        m = _CODEBLOCK.search(raw)
+        if m:
+            raw = m.group(1)
+        else:
+            i, j = raw.find("{"), raw.rfind("}")
+            raw = raw[i:j + 1] if 0 <= i < j else raw
+    try:
+        return json.loads(raw, strict=False)   # raw control characters in strings are tolerated
+    except (TypeError, ValueError):
+        return None
+
+
+def salvage(completion: Any, mode: str) -> tuple[NarrativeResponse | None, list[str]]:
+    """The valid items of a completion whose whole answer failed validation."""
+    data = completion_json(completion, mode)
+    if not isinstance(data, dict):
+        return None, []
+    errors: list[str] = []
+    out: dict[str, list] = {"problems": [], "improvements": [], "platforms": []}
+    for fld, model in (("problems", FindingItem), ("improvements", FindingItem), ("platforms", PlatformItem)):
+        items = data.get(fld) or []
+        if not isinstance(items, list):
+            errors.append(f"narrative.{fld} dropped: not a list")
+            continue
+        for i, item in enumerate(items):
+            try:
+                out[fld].append(model.model_validate(item))
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"narrative.{fld}[{i}] dropped: {_validation_summary(exc)[:160]}")
+    return NarrativeResponse(**out), errors
+
+
+@register("openai")
+def _from_args(args: argparse.Namespace) -> OpenAIBackend:
+    return OpenAIBackend(
+        model=getattr(args, "model", None), base_url=getattr(args, "base_url", None),
+        api_key_env=getattr(args, "api_key_env", None) or "OPENAI_API_KEY",
+        mode=getattr(args, "mode", None) or "tools", cache_dir=resolve_cache_dir(args),
+        timeout=getattr(args, "timeout", None) or 120.0,
+        concurrency=getattr(args, "concurrency", 4) or 4,
+        max_tokens=getattr(args, "llm_max_tokens", None) or 2048,
+        max_input_chars=getattr(args, "llm_max_input_chars", None) or DEFAULT_MAX_CHARS)

@@ -1,0 +1,39 @@
+"""The `rules` backend: offline, deterministic narrative extraction (extractor.narrative.rules)."""
+from __future__ import annotations
+
+import argparse
+
+from ..models import Narrative, Sections
+from ..narrative import rules
+from . import NarrativeResult, register
+
+RULES_VERSION = "rules.v1"
+
+
+class RulesBackend:
+    """No model, no network, no cache needed: the report's own enumerations and cue words."""
+
+    name = "rules"
+    needs_key = False
+    concurrency = 0  # no limit: pure CPU work, thread-safe (no shared mutable state)
+    runs_in_workers = True  # cheap, picklable, CPU-bound: the batch narrates inside its worker processes
+
+    def narrate(self, text: str, sections: Sections) -> NarrativeResult:
+        try:
+            problems, improvements, platforms = rules.extract(text, sections)
+        except Exception as exc:  # noqa: BLE001 - a rule bug becomes an error on this record
+            return NarrativeResult(narrative=Narrative(method=self.name, status="failed",
+                                                       error=f"{type(exc).__name__}: {exc}"),
+                                   prompt_version=RULES_VERSION)
+        return NarrativeResult(
+            narrative=Narrative(method=self.name, status="ok", problems=problems,
+                                improvements=improvements, platforms=platforms),
+            prompt_version=RULES_VERSION)
+
+    def close(self) -> None:
+        pass
+
+
+@register("rules")
+def _from_args(args: argparse.Namespace) -> RulesBackend:
+    return RulesBackend()

@@ -1,0 +1,1 @@
+"""Narrative extraction: LLM response models, evidence grounding, prompts, rules."""

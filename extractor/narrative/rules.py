@@ -1,0 +1,611 @@
+"""Rule-based narrative extraction: problems, improvements and platforms from the report's own wording.
+
+Deterministic and offline. Every evidence it returns is a verbatim substring of the text, with
+an exact span.
+
+Problems and improvements come from the 存在的主要问题及改进情况 section (or, when the section
+splitter found none, from a 主要问题 / 存在问题 heading anywhere in the text). The section is cut
+where the plans begin (下一步, 下阶段, 今后, 改进措施, 针对以上…, 工作打算…): before is problems,
+after is measures. Each part is itemised by the report's own enumeration (一是/二是, （一）（二）,
+1、2、, ①②, 第一、第二), the family whose chain 1, 2, 3… starts first; a part without one is split
+into clauses, kept when they carry a problem cue (有待, 不够, 仍需, 薄弱…) or, for measures, open
+with a measure verb (加强, 完善, 推进…).
+
+Platforms come from a lexicon of channel names (门户网站 → website, 微信公众号 → wechat …) found
+in the prose (table lines excluded), one item per channel, with the count of items published on
+it when the same clause says so (门户网站全年公开政府信息10条 → 10).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..models import Evidence, Finding, Platform, Sections
+from .prompts import is_table_line
+
+CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
+
+EVIDENCE_MIN, EVIDENCE_MAX = 8, 60
+TEXT_MAX = 40
+
+
+def cn_number(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    if s in CIRCLED:
+        return CIRCLED.index(s) + 1
+    if len(s) == 1:
+        return CN_DIGITS.get(s)
+    if len(s) == 2 and s[0] == "十":
+        return 10 + CN_DIGITS.get(s[1], 0)
+    if len(s) == 2 and s[1] == "十":
+        return CN_DIGITS.get(s[0], 0) * 10
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# Text geometry: sentences and clauses with offsets
+
+_HARD_END = "。！？；;!?"
+_CLAUSE_END = "，,：:、"
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentences of text[start:end]: split after 。！？； and at hard line breaks.
+
+    A line break is hard when the line before ends a sentence (or a heading-ish colon), the
+    next line is blank, or the next line starts an enumeration; OCR breaks mid-sentence are soft.
+    """
+    out = []
+    s = start
+    i = start
+    while i < end:
+        ch = text[i]
+        cut = False
+        if ch in _HARD_END:
+            cut = True
+            i += 1
+        elif ch == "\n":
+            prev = text[s:i].rstrip()
+            nxt = text[i + 1:min(end, i + 12)]
+            if (not prev or prev[-1] in _HARD_END + "：:" or not nxt.strip() or nxt[:1] == "\n"
+                    or _MARKER_START.match(nxt) or len(prev.splitlines()[-1].strip()) <= 16):
+                cut = True
+            i += 1
+        else:
+            i += 1
+        if cut:
+            if text[s:i].strip():
+                out.append((s, i))
+            s = i
+    if s < end and text[s:end].strip():
+        out.append((s, end))
+    return [_trim(text, a, b) for a, b in out if text[a:b].strip()]
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a] in " \t\r\n\u3000":
+        a += 1
+    while b > a and text[b - 1] in " \t\r\n\u3000":
+        b -= 1
+    return a, b
+
+
+def _clauses(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """Clauses of a sentence: split at ，：; and hard ends (、 is kept inside a clause)."""
+    out, s = [], a
+    for i in range(a, b):
+        if text[i] in "，,：:" + _HARD_END:
+            if text[s:i].strip():
+                out.append(_trim(text, s, i))
+            s = i + 1
+    if s < b and text[s:b].strip():
+        out.append(_trim(text, s, b))
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Enumerations
+
+_B = r"(?:(?<=^)|(?<=[\s。；;，,：:！？!?\u3000]))"   # an enumerator starts a clause
+FAMILIES: list[tuple[str, re.Pattern]] = [
+    ("shi", re.compile(_B + r"其?([一二三四五六七八九十]{1,2})是", re.M)),
+    ("paren_cn", re.compile(r"[（(]\s*([一二三四五六七八九十]{1,2})\s*[)）]")),
+    ("paren_num", re.compile(r"[（(]\s*(\d{1,2})\s*[)）]")),
+    ("num", re.compile(_B + r"(\d{1,2})\s*[、.．](?!\d)", re.M)),
+    ("circled", re.compile(r"([①②③④⑤⑥⑦⑧⑨⑩])")),
+    ("di", re.compile(_B + r"第([一二三四五六七八九十]{1,2})[，,、：:是]", re.M)),
+    ("cn_dun", re.compile(_B + r"([一二三四五六七八九十]{1,2})\s*[、．]", re.M)),
+]
+_MARKER_START = re.compile(r"\s*(?:其?[一二三四五六七八九十]{1,2}是|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]|"
+                           r"\d{1,2}\s*[、.．](?!\d)|[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]{1,2}[，,、：:是]|"
+                           r"[一二三四五六七八九十]{1,2}\s*[、．])")
+
+
+@dataclass
+class Marker:
+    start: int      # where the enumerator begins
+    body: int       # where the item's words begin
+    n: int
+
+
+def _chain(text: str, a: int, b: int, pattern: re.Pattern) -> list[Marker]:
+    found = []
+    for m in pattern.finditer(text, a, b):
+        n = cn_number(m.group(1))
+        if n is not None:
+            found.append(Marker(m.start(), m.end(), n))
+    best: list[Marker] = []
+    for i, m in enumerate(found):
+        if m.n != 1:
+            continue
+        chain = [m]
+        for nxt in found[i + 1:]:
+            if nxt.n == chain[-1].n + 1:
+                chain.append(nxt)
+            elif nxt.n == 1:
+                break
+        if len(chain) > len(best):
+            best = chain
+        if len(best) >= 2:
+            break  # the first chain that enumerates at all
+    return best if len(best) >= 2 else []
+
+
+def enumeration(text: str, a: int, b: int) -> list[Marker]:
+    """The report's own top-level enumeration in text[a:b]: the chain that starts first."""
+    best: list[Marker] = []
+    for _, pattern in FAMILIES:
+        chain = _chain(text, a, b, pattern)
+        if chain and (not best or chain[0].start < best[0].start):
+            best = chain
+    return best
+
+
+# ------------------------------------------------------------------------------------------
+# Problems and improvements
+
+PROBLEM_CUE = re.compile(
+    r"有待|不够|不足|仍需|还需|尚需|亟需|亟待|需要进一步|需进一步|仍有|仍然存在|还存在|仍存在|欠缺|缺乏|缺少|"
+    r"较少|偏少|较弱|偏弱|薄弱|不高|不强|不到位|不及时|不完善|不规范|不健全|不充分|不平衡|不均衡|不全面|不深入|"
+    r"不准确|不统一|不明显|不畅|滞后|单一|差距|参差不齐|难以|无法|不能满足|流于形式|不严|不细|不实|较低|偏低|"
+    r"问题|短板|弱项|提升的空间|提升空间|改进的空间|还不|尚不|尚未|仍不")
+PLAN_CUE = re.compile(
+    r"下一步|下阶段|下一阶段|下一年度?|下年度?|明年|来年|今后|(?<![待需应须要])改进措施|改进情况|改进工作|"
+    r"整改措施|改进方向|(?:作|做)(?:进一步的?)?改进|以下改进|如下改进|针对(?:以上|上述|这些|存在的|此|问题)|"
+    r"工作(?:打算|计划|重点|思路|安排|举措)|努力方向|采取(?:以下|如下)|(?:打算|计划)如下|"
+    r"20\d\d年[，, ]*(?:我|本|全|市|县|区|省)[^。；]{0,12}将")
+MEASURE_VERB = re.compile(
+    r"^(?:继续|进一步|持续|不断|切实|全面|着力|努力|积极|认真|更加|大力|深入|扎实|抓紧|尽快|加快|逐步|依法|主动|及时|"
+    r"要|将|应|需)*"
+    r"(?:加强|加大|加快|完善|健全|建立|提升|提高|推进|推动|深化|规范|强化|做好|做实|落实|优化|拓展|拓宽|丰富|"
+    r"创新|配齐|配强|定期|组织|开展|扩大|严格|坚持|及时|继续|着力|抓好|抓实|探索|充实|注重|增强|畅通|细化|明确|"
+    r"建设|夯实|压实|聚焦|围绕|突出|狠抓|改进|提升|发挥|用好|打造|开设|开通|整合|梳理|更新|督促|指导|培训|"
+    r"学习|借鉴|立足|贯彻|执行|实行|实施|保障|维护|加以|努力|扩充|增加|补充|确立|构建|营造|拓|搭建|运用|利用|采取|"
+    r"妥善|认真|重新|调整|设计|开发|做到|接受)")
+PURPOSE = re.compile(r"^(?:确保|以便|从而|使|为了?|切实保障|保证|推动[^，。]*服务)")
+INTRO = re.compile(r"(?:问题|不足|方面|如下|以下|空间|差距|措施|打算|计划|重点|情况)[：:]?$|^(?:主要(?:是|有|表现在|体现在)|具体(?:是|如下)|一是|如)$")
+_LEADIN = re.compile(r"^(?:其?[一二三四五六七八九十]{1,2}是|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]|\d{1,2}\s*[、.．]|"
+                     r"[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]{1,2}[，,、：:是]?|[一二三四五六七八九十]{1,2}\s*[、．])\s*")
+_TEXT_LEADIN = re.compile(r"^(?:主要(?:是|有|表现为|表现在|体现在)|具体(?:是|为)|如|今后|下一步|同时|此外|另外|"
+                          r"[^，,。；]{0,12}?(?:我局|我委|我厅|我办|我们|本局|本机关|民政局)将?|将|要)[，,：: ]*")
+_HEADING_CUT = re.compile(r"存在的?主要问题(?:及改进(?:情况|措施))?|主要问题(?:及|和)?(?:改进(?:情况|措施))?|"
+                          r"存在的?问题(?:及改进(?:情况|措施))?|问题及改进(?:情况|措施)?|不足(?:之处)?|改进措施")
+_FALLBACK_HEAD = re.compile(r"(?:^|\n|\s)[#\s]*(?:[（(]?[一二三四五六七八九十]{1,2}[)）、．.]?\s*)?"
+                            r"(?:政府信息公开工作)?(?:存在的?主要问题|主要问题|存在(?:的)?问题|存在的不足|问题和不足|不足之处)")
+_SECTION_HEAD = re.compile(r"\n[#\s]*[一二三四五六七八九十]{1,2}\s*[、.．]")
+
+
+def problem_region(text: str, sections: Sections | None) -> tuple[int, int] | None:
+    """The span of text holding problems and plans (section 五's body), or None."""
+    sec = sections.problems_improvements if sections is not None else None
+    if sec is not None:
+        start = sec.start
+        m = _HEADING_CUT.search(text, start, min(sec.end, start + 60))
+        if m:
+            start = m.end()
+        end = sec.end
+        other = sections.other if sections is not None else None
+        if other is not None and start < other.start < end:
+            end = other.start
+    else:
+        m = _FALLBACK_HEAD.search(text)
+        if not m:
+            return None
+        start = m.end()
+        nxt = _SECTION_HEAD.search(text, start)
+        end = nxt.start() if nxt else len(text)
+        if sections is not None and sections.other is not None and start < sections.other.start < end:
+            end = sections.other.start
+    # skip the rest of the heading (情况, 措施, punctuation) and stop at the first table-like line
+    while start < end and text[start] in "及和与改进情况措施：: \t\u3000#":
+        start += 1
+    pos = start
+    seen_prose = False
+    for line in text[start:end].splitlines(keepends=True):
+        if line.strip():
+            if is_table_line(line) and seen_prose and not _MARKER_START.match(line):
+                if len(line.strip()) > 16 or re.search(r"\d", line) or "|" in line or "\t" in line:
+                    end = pos
+                    break
+            seen_prose = seen_prose or len(line.strip()) > 16
+        pos += len(line)
+    return (start, end) if text[start:end].strip() else None
+
+
+def _split_plans(text: str, a: int, b: int) -> int:
+    """Where the plans begin in text[a:b] (b when they never do)."""
+    for s, e in _sentence_bounds(text, a, b):
+        sent = text[s:e]
+        m = PLAN_CUE.search(sent)
+        if not m:
+            continue
+        # a sentence that admits a problem and only mentions the word (有待改进) is no plan
+        if PROBLEM_CUE.search(sent[:m.start()]) and not re.search(r"针对|采取|下一步|下阶段|今后|[将要]", sent):
+            continue
+        return s
+    return b
+
+
+EVIDENCE_TARGET = 12   # quotes grow clause by clause until they hold this many characters
+TEXT_TARGET = 16       # statements likewise (a heading-like first sentence takes the next one along)
+HEADING_EXTEND = 0     # (measured: a heading item reads best as the heading alone; >0 lets a short first sentence take the next one)
+
+
+def _cjk_len(s: str) -> int:
+    return sum(1 for ch in s if "\u4e00" <= ch <= "\u9fff" or ch.isalnum())
+
+
+def _grow(text: str, clauses: list[tuple[int, int]], target: int, limit: int) -> tuple[int, int] | None:
+    """Whole clauses from the first until they hold `target` characters (at most `limit` long)."""
+    if not clauses:
+        return None
+    a, end = clauses[0][0], clauses[0][1]
+    for c0, c1 in clauses[1:]:
+        if _cjk_len(text[a:end]) >= target:
+            break
+        if c1 - a > limit:
+            break
+        end = c1
+    if end - a > limit:
+        end = a + limit
+    return _trim(text, a, end)
+
+
+def _item_finding(text: str, a: int, b: int, short_ok: bool = False) -> Finding | None:
+    """An item that starts at `a` (its enumerator, if any) and runs to `b`."""
+    sents = _sentence_bounds(text, a, b)
+    if not sents:
+        return None
+    s0, s1 = sents[0]
+    ev = _grow(text, _clauses(text, s0, s1), EVIDENCE_TARGET, EVIDENCE_MAX)
+    if ev is None:
+        return None
+    e0, e1 = ev
+    if e1 < len(text) and e1 + 1 == s1 and text[e1] in "。；;":
+        e1 = s1  # keep the full stop of a quote that is the whole sentence
+    quote = text[e0:e1]
+    if _cjk_len(_LEADIN.sub("", quote)) < (4 if short_ok else 5):
+        return None
+    # the statement: the item's words without the enumerator, a heading taking its next sentence
+    body_clauses = _clauses(text, s0, s1)
+    if _cjk_len(text[s0:s1]) < HEADING_EXTEND and len(sents) > 1:
+        body_clauses += _clauses(text, *sents[1])
+    st = _grow(text, body_clauses, TEXT_TARGET, 200)
+    statement = _statement(text[st[0]:st[1]]) if st else _statement(quote)
+    return Finding(text=statement, evidence=quote, span=Evidence(start=e0, end=e1, match="exact"))
+
+
+def _statement(quote: str) -> str:
+    """The short statement for a quote: the enumerator and lead-ins dropped, at most TEXT_MAX chars."""
+    s = _LEADIN.sub("", quote.strip())
+    s = _TEXT_LEADIN.sub("", s)
+    s = re.sub(r"\s+", "", s)
+    s = re.sub(r"[。；;]", "，", s).rstrip("，,：:、")
+    if len(s) > TEXT_MAX:
+        cut = max(s.rfind("，", 0, TEXT_MAX), s.rfind(",", 0, TEXT_MAX))
+        s = s[:cut] if cut >= 6 else s[:TEXT_MAX]
+    return s or quote.strip()[:TEXT_MAX]
+
+
+def _enumerated(text: str, a: int, b: int, markers: list[Marker]) -> list[tuple[int, int]]:
+    spans = []
+    for i, m in enumerate(markers):
+        end = markers[i + 1].start if i + 1 < len(markers) else b
+        spans.append((m.start, end))
+    return spans
+
+
+# "存在X、Y、Z等问题": a list of problems inside one clause
+_LISTED = re.compile(r"(?:存在|有|是|如|表现在|体现在)着?[：:]?(?P<list>[^。；;]{4,120}?)等(?:方面的)?"
+                     r"(?:问题|不足|短板|情况|现象|薄弱环节|(?=[。；;，,]|$))")
+
+
+def _listed_problems(text: str, a: int, b: int) -> list[tuple[int, int]] | None:
+    """The pieces of a 'X、Y、Z等问题' list in text[a:b], each carrying a problem cue."""
+    m = _LISTED.search(text, a, b)
+    if not m:
+        return None
+    l0, l1 = m.span("list")
+    pieces, s = [], l0
+    for i in range(l0, l1 + 1):
+        if i == l1 or text[i] in "、，,":
+            if text[s:i].strip():
+                pieces.append(_trim(text, s, i))
+            s = i + 1
+    keep = [p for p in pieces if PROBLEM_CUE.search(text[p[0]:p[1]]) and _cjk_len(text[p[0]:p[1]]) >= 4
+            and not _generic(text[p[0]:p[1]])]
+    if len(keep) < 2:
+        return None
+    return keep
+
+
+SENTENCE_ITEM_MAX = 3   # a sentence with at most this many measure clauses is one measure
+CHUNK = 2               # a longer one is cut into measures of this many clauses
+
+
+def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]:
+    """Items of an un-enumerated part: problem clauses; measures as runs of measure clauses."""
+    out = []
+    for s, e in _sentence_bounds(text, a, b):
+        listed = _listed_problems(text, s, e) if kind == "problems" else None
+        if listed:
+            out.extend(listed)
+            rest_from = _LISTED.search(text, s, e).end()
+        else:
+            rest_from = s
+        measures = []
+        for c0, c1 in _clauses(text, rest_from, e):
+            clause = text[c0:c1]
+            core = _TEXT_LEADIN.sub("", _LEADIN.sub("", clause.strip()))
+            if _cjk_len(core) < 4 or INTRO.search(clause.strip()):
+                continue
+            if kind == "problems":
+                if PROBLEM_CUE.search(core) and not PLAN_CUE.search(clause) and not _generic(core):
+                    out.append((c0, c1))
+            elif not PURPOSE.search(core) and MEASURE_VERB.search(core):
+                measures.append((c0, c1))
+        if measures:
+            size = len(measures) if len(measures) <= SENTENCE_ITEM_MAX else CHUNK
+            for i in range(0, len(measures), size):
+                group = measures[i:i + size]
+                out.append((group[0][0], group[-1][1]))
+    return out
+
+
+# "但仍存在一些不足和薄弱环节": an announcement of problems, not a problem
+_GENERIC_PROBLEM = re.compile(r"^(?:但|不过)?(?:仍然?|还|也|依然)?(?:存在|有)着?(?:一些|一定的?|若干|以下|如下|部分)?"
+                              r"(?:不足|问题|短板|差距|薄弱环节|困难)|(?:不足|问题)(?:之处)?(?:和|与|及)(?:不足|问题|薄弱环节|短板)$|"
+                              r"^(?:主要|具体)?(?:表现|体现)(?:在|为)")
+
+
+_GENERIC_FILLER = re.compile(r"但|不过|仍然?|还|也|依然|存在|着|一些|一定的?|若干|以下|如下|部分|个别|待解决的?|亟待解决的?|"
+                             r"需要解决的?|主要|的|和|与|及|方面|几个|[，,、：:\s]")
+_GENERIC_WORDS = re.compile(r"(?:问题|不足|短板|差距|薄弱环节|困难|之处|弱项|环节|情况)+")
+
+
+def _generic(core: str) -> bool:
+    """A clause that only announces problems (仍存在一些问题与不足)."""
+    return bool(_GENERIC_PROBLEM.search(core)) or bool(_GENERIC_WORDS.fullmatch(_GENERIC_FILLER.sub("", core)))
+
+
+def _items(text: str, a: int, b: int, kind: str) -> list[Finding]:
+    if a >= b:
+        return []
+    markers = enumeration(text, a, b)
+    out: list[Finding] = []
+    if markers:
+        for s, e in _enumerated(text, a, b, markers):
+            f = _item_finding(text, s, e)
+            if f is not None:
+                out.append(f)
+        return out
+    for s, e in _clause_items(text, a, b, kind):
+        f = _item_finding(text, s, e, short_ok=True)
+        if f is not None:
+            out.append(f)
+    return out
+
+
+def problems_improvements(text: str, sections: Sections | None) -> tuple[list[Finding], list[Finding]]:
+    region = problem_region(text, sections)
+    if region is None:
+        return [], []
+    a, b = region
+    split = _split_plans(text, a, b)
+    problems = _items(text, a, split, "problems")
+    improvements = _items(text, split, b, "improvements")
+    if split == b and problems:
+        # no plan cue at all: enumerated items that open with a measure are measures
+        keep, moved = [], []
+        for f in problems:
+            core = _TEXT_LEADIN.sub("", _LEADIN.sub("", f.evidence))
+            (moved if MEASURE_VERB.search(core) and not PROBLEM_CUE.search(f.evidence) else keep).append(f)
+        problems, improvements = keep, improvements + moved
+    return _dedupe(problems), _dedupe(improvements)
+
+
+def _dedupe(items: list[Finding]) -> list[Finding]:
+    seen, out = set(), []
+    for f in items:
+        key = (f.span.start, f.span.end)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Platforms
+
+# (term, kind); longer terms win where one contains another.
+LEXICON: list[tuple[str, str]] = [
+    ("政府门户网站", "website"), ("门户网站", "website"), ("政府网站", "website"), ("官方网站", "website"),
+    ("政务服务网", "website"), ("信息网", "website"), ("官网", "website"), ("网站", "website"),
+    ("微信公众号", "wechat"), ("微信公众平台", "wechat"), ("政务微信", "wechat"), ("官方微信", "wechat"),
+    ("微信号", "wechat"), ("公众号", "wechat"), ("官微", "wechat"), ("微信", "wechat"),
+    ("政务微博", "weibo"), ("官方微博", "weibo"), ("微博", "weibo"),
+    ("抖音", "short_video"), ("视频号", "short_video"), ("快手", "short_video"), ("短视频", "short_video"),
+    ("客户端", "app"), ("APP", "app"), ("App", "app"), ("学习强国", "app"),
+    ("政府公报", "gazette"), ("公报", "gazette"),
+    ("政务公开栏", "bulletin_board"), ("公开栏", "bulletin_board"), ("公告栏", "bulletin_board"),
+    ("公示栏", "bulletin_board"), ("宣传栏", "bulletin_board"), ("电子显示屏", "bulletin_board"),
+    ("电子信息屏", "bulletin_board"), ("电子屏", "bulletin_board"), ("显示屏", "bulletin_board"),
+    ("触摸屏", "bulletin_board"), ("LED屏", "bulletin_board"), ("宣传牌", "bulletin_board"),
+    ("热线电话", "hotline"), ("热线", "hotline"),
+    ("新闻发布会", "press_conference"), ("政策吹风会", "press_conference"), ("发布会", "press_conference"),
+    ("新闻会", "press_conference"), ("新闻发言人", "press_conference"),
+    ("政务新媒体", "other"), ("新兴媒体", "other"), ("报纸", "other"), ("报刊", "other"),
+    ("电视台", "other"), ("电视", "other"), ("广播", "other"), ("电台", "other"),
+    ("查阅点", "other"), ("查阅场所", "other"), ("在线访谈", "other"), ("宣传手册", "other"),
+    ("公告手册", "other"), ("宣传条幅", "other"), ("宣扬条幅", "other"), ("政务公开专区", "other"),
+    ("网络直播", "other"), ("主流媒体", "other"), ("年鉴", "other"), ("刊物", "other"),
+]
+_TERM = re.compile("|".join(re.escape(t) for t, _ in sorted(LEXICON, key=lambda x: -len(x[0]))))
+KIND = dict(LEXICON)
+# Synonyms that name the same channel (one item for both).
+_CANON = {"电视台": "电视", "广播": "电台", "宣扬条幅": "宣传条幅", "查阅场所": "查阅点", "公开栏": "政务公开栏",
+          "报纸": "报刊"}
+# Not a channel: a share button row (微信 微博 QQ空间), a statistics row (政府公报公开 条 7)
+_CHROME = re.compile(r"QQ空间|分享到|扫一扫|打印本页|关闭窗口")
+_STAT_ROW = re.compile(r"\s*(?:公开)?(?:政府信息)?数?\s*(?:条|件|个)\s*\d")
+_NOT_CHANNEL = re.compile(r"新媒体公司|网站管理科|网站群|网站备案")
+_ONE_PER_KIND = {"website", "wechat", "weibo", "short_video", "app", "gazette", "hotline", "press_conference"}
+_STOP = re.compile(r".*(?:[在和与及的把将对向由从以为是了等共并于]|通过|依托|利用|运用|打通|用好|开通|建成|设立|设置|开设|"
+                   r"全年|发布|公开|加强|着力|提升|持续|做好|优化|升级|完善|全市|全区|全县|加大|关注|推进|建设|管理|"
+                   r"发挥|充分|借助|围绕|结合|包括|其中|同时|进一步|继续|受理|参加|聘请|请|协调|乐观|积极|拓展|推送|"
+                   r"系列|原创|刊出|接听|不断|构建|报送|编印|编发|举办|召开|组织|主要|各类|多种|相关|有关|推动|到|入|上|中)", re.S)
+_COUNT = re.compile(r"(\d[\d,，]*)\s*(?:余|多)?\s*(条|篇|件|期|场|次|个|则)(?!次)")
+_PUBLISH = re.compile(r"发布|公开|推送|编发|发表|制作|刊登|刊发|刊出|报送|更新|转载|推出|召开|举办|播出|印发|编印|上传|转发|采用")
+
+
+def _name(text: str, start: int, term: str, clause_start: int) -> str:
+    """The channel's printed name: the term with the modifier printed just before it."""
+    before = text[max(clause_start, start - 14):start]
+    q = re.search(r"[“\"《「][^”\"》」]{1,14}[”\"》」]\s*$", before)
+    if q:
+        return before[q.start():].strip() + term
+    before = re.split(r"[^\u4e00-\u9fffA-Za-z0-9]", before)[-1]   # punctuation ends the name
+    before = re.sub(r"^.*\d+[年月日]", "", before)
+    m = _STOP.match(before)
+    prefix = before[m.end():] if m else before
+    t = None
+    for t in _TERM.finditer(prefix):
+        pass
+    if t is not None:
+        prefix = prefix[t.end():]
+    return prefix[-6:] + term
+
+
+def _count(text: str, end: int, clause_end: int, next_mention: int) -> tuple[int | None, int]:
+    """(items published, where the count ends) read after a mention, or (None, end)."""
+    stop = min(clause_end, next_mention)
+    window = text[end:stop]
+    m = _COUNT.search(window)
+    if not m:
+        return None, end
+    gap = window[:m.start()]
+    # the number right after the name (微信31条), or after a publishing verb (全年公开政府信息10条)
+    if gap.strip() and not _PUBLISH.search(gap):
+        return None, end
+    if window[max(0, m.start(2) - 1):m.start(2)] == "人":
+        return None, end
+    try:
+        return int(m.group(1).replace(",", "").replace("，", "")), end + m.end()
+    except ValueError:
+        return None, end
+
+
+def _prose_lines(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        if line.strip() and not is_table_line(line):
+            spans.append((pos, pos + len(line.rstrip("\r\n"))))
+        pos += len(line)
+    return spans
+
+
+def _skip_spans(sections: Sections | None) -> list[tuple[int, int]]:
+    if sections is None:
+        return []
+    return [(sec.start, sec.end) for sec in (sections.applications, sections.review_litigation) if sec is not None]
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    term: str
+    line: tuple[int, int]
+
+
+def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
+    skip = _skip_spans(sections)
+    out = []
+    for a, b in _prose_lines(text):
+        for m in _TERM.finditer(text, a, b):
+            s, e = m.span()
+            if any(x <= s < y for x, y in skip):
+                continue
+            if _CHROME.search(text, max(a, s - 20), min(b, e + 20)):
+                continue
+            if (m.group(0).endswith("栏") and text[e:e + 1] == "目") or _STAT_ROW.match(text, e) or _NOT_CHANNEL.match(text, max(a, s - 4)) or \
+                    _NOT_CHANNEL.search(text[max(a, s - 4):min(b, e + 4)]):
+                continue
+            out.append(_Mention(s, e, m.group(0), (a, b)))
+    return out
+
+
+def platforms(text: str, sections: Sections | None) -> list[Platform]:
+    mentions = _mentions(text, sections)
+    found: dict[tuple, tuple[tuple, Platform]] = {}
+    order: list[tuple] = []
+    for i, mn in enumerate(mentions):
+        s, e, term, (la, lb) = mn.start, mn.end, mn.term, mn.line
+        kind = KIND[term]
+        c0 = max(text.rfind(ch, la, s) for ch in "，,。；;！？：:\n")
+        c0 = la if c0 < la else c0 + 1
+        ends = [j for j in (text.find(ch, e, lb) for ch in "，,。；;！？\n") if j >= 0]
+        c1 = min(ends) if ends else lb
+        next_mention = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
+        count, count_end = _count(text, e, c1, next_mention)
+        name = _name(text, s, term, c0)
+        q0, q1 = _platform_quote(text, c0, c1, s, max(e, count_end), la)
+        item = Platform(name=name, kind=kind, evidence=text[q0:q1], count=count,
+                        span=Evidence(start=q0, end=q1, match="exact"))
+        score = (count is not None, bool(_PUBLISH.search(text, c0, c1)), len(name) > len(term))
+        key = (kind,) if kind in _ONE_PER_KIND else (kind, _CANON.get(term, term))
+        if key in found and count is not None and found[key][1].count is not None \
+                and found[key][1].name != name and kind in _ONE_PER_KIND:
+            key = key + (name,)   # two sites that each say how many items went out: two channels
+        if key not in found:
+            found[key] = (score, item)
+            order.append(key)
+        elif score > found[key][0]:
+            found[key] = (score, item)
+    return [found[k][1] for k in order]
+
+
+def _platform_quote(text: str, c0: int, c1: int, s: int, e: int, line_start: int) -> tuple[int, int]:
+    """The clause naming the platform (with the previous clause when short), at most EVIDENCE_MAX long."""
+    c0, c1 = _trim(text, c0, c1)
+    if _cjk_len(text[c0:c1]) < EVIDENCE_MIN and c0 > line_start:
+        p = max(text.rfind(ch, line_start, c0 - 1) for ch in "，,。；;！？：:\n")
+        c0 = _trim(text, max(line_start, p + 1), c1)[0]
+    if c1 - c0 <= 40:
+        return c0, c1
+    a = max(c0, s - 12)
+    b = min(c1, max(e, s + 16) + 4, a + EVIDENCE_MAX)
+    if b < c1:
+        cut = max(text.rfind(ch, max(e, s + 8), b) for ch in "、,，")
+        if cut > 0:
+            b = cut
+    return _trim(text, a, b)
+
+
+def extract(text: str, sections: Sections | None) -> tuple[list[Finding], list[Finding], list[Platform]]:
+    """(problems, improvements, platforms) of one report, every evidence a verbatim span."""
+    problems, improvements = problems_improvements(text, sections)
+    return problems, improvements, platforms(text, sections)
