@@ -1,0 +1,161 @@
+"""The `index`, `search`, `export` and `schema` subcommands: parse options, call the library once,
+turn its errors into one clean message and an exit code.
+
+Exit codes: 0 done; 1 done, but some feed lines were rejected (each is listed); 2 could not run
+(missing feed or index, bad query, unusable file). `extractor/cli.py` calls `register(subparsers)`
+and dispatches `args.func(args)`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+
+EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _report_rejected(rejected) -> None:
+    for _, message in rejected:
+        print(f"  rejected {message}", file=sys.stderr)
+
+
+def cmd_index(args) -> int:
+    from .sqlite_index import SearchIndexError, build_index
+
+    def progress(stats):
+        if stats.lines % 100 == 0:
+            print(f"\r{stats.lines} lines", end="", file=sys.stderr, flush=True)
+
+    show = progress if sys.stderr.isatty() else None
+    code = EXIT_OK
+    for feed in args.feed:
+        try:
+            stats = build_index(feed, args.db, progress=show)
+        except FileNotFoundError:
+            return _fail(f"no feed at {feed}")
+        except (SearchIndexError, sqlite3.Error, OSError) as exc:
+            return _fail(str(exc))
+        if show:
+            print("\r", end="", file=sys.stderr)
+        if args.json:
+            print(json.dumps(stats.to_dict(), ensure_ascii=False))
+        print(f"indexed {feed} into {args.db}: {stats.lines} lines, {stats.inserted} new, "
+              f"{stats.updated} updated, {stats.unchanged} unchanged, {len(stats.rejected)} rejected; "
+              f"{stats.reports_total} reports in the index ({stats.seconds:.2f} s)", file=sys.stderr)
+        _report_rejected(stats.rejected)
+        if stats.rejected:
+            code = EXIT_REJECTED
+    return code
+
+
+def _format_hit(n: int, hit) -> str:
+    place = " ".join(v for v in (hit.province, hit.city, hit.county) if v)
+    head = " · ".join(str(v) for v in (hit.agency or "(agency unknown)", place or None, hit.year,
+                                       f"template {hit.template}") if v)
+    score = f"  [bm25 {hit.score:.4g}]" if hit.score is not None else ""
+    lines = [f"{n}. {head}{score}"]
+    if hit.snippet:
+        lines.append(f"   {hit.field}: {hit.snippet}")
+    lines.append(f"   id {hit.id}  {hit.source_path or ''}")
+    return "\n".join(lines)
+
+
+def cmd_search(args) -> int:
+    from .sqlite_index import SearchIndexError, search
+    try:
+        hits = search(args.db, args.query, agency=args.agency, province=args.province, year=args.year,
+                      template=args.template, level=args.level, min_applications=args.min_applications,
+                      max_applications=args.max_applications, has_problem=args.has_problem,
+                      limit=args.limit)
+    except (SearchIndexError, ValueError) as exc:
+        return _fail(str(exc))
+    except sqlite3.Error as exc:
+        return _fail(f"cannot search {args.db}: {exc}")
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+    elif not hits:
+        print("no matching reports", file=sys.stderr)
+    else:
+        print("\n\n".join(_format_hit(i, h) for i, h in enumerate(hits, 1)))
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from .opensearch import export_opensearch
+    try:
+        stats = export_opensearch(args.feed, args.output, index=args.index, analyzer=args.analyzer)
+    except FileNotFoundError:
+        return _fail(f"no feed at {args.feed}")
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+    print(f"wrote {stats.documents} documents to {stats.bulk_path} and the mapping to {stats.mapping_path}; "
+          f"{len(stats.rejected)} lines rejected", file=sys.stderr)
+    _report_rejected(stats.rejected)
+    return EXIT_REJECTED if stats.rejected else EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    from ..feedschema import schema_text
+    sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
+def register(subparsers) -> None:
+    """Add the four subcommands to an argparse subparsers object."""
+    p = subparsers.add_parser("index", help="index JSONL feeds into an SQLite search index",
+                              description="Validate every feed line and upsert its record by id into the "
+                                          "SQLite index; bad lines are reported with their line numbers.")
+    p.add_argument("feed", nargs="+", metavar="FEED.jsonl")
+    p.add_argument("--db", required=True, metavar="INDEX.sqlite", help="created if missing")
+    p.add_argument("--json", action="store_true", help="print the stats of each feed as JSON")
+    p.set_defaults(func=cmd_index)
+
+    p = subparsers.add_parser("search", help="full-text search of an index, with filters",
+                              description="Words separated by spaces are all required; Chinese words "
+                                          "of two or more characters match where they occur.")
+    p.add_argument("query", metavar="QUERY", help='words to find; "" to list by filters only')
+    p.add_argument("--db", required=True, metavar="INDEX.sqlite")
+    p.add_argument("--agency", help="part of the agency name (民政局)")
+    p.add_argument("--province", help="part of the province name (河南)")
+    p.add_argument("--year", type=int, help="the year reported on")
+    p.add_argument("--template", choices=["2021", "2019", "legacy", "none"])
+    p.add_argument("--level", choices=["province", "city", "county", "district", "unknown"])
+    p.add_argument("--min-applications", type=float, metavar="N", help="applications received ≥ N")
+    p.add_argument("--max-applications", type=float, metavar="N", help="applications received ≤ N")
+    p.add_argument("--has-problem", metavar="WORD", help="a word the report's problems must contain")
+    p.add_argument("--limit", type=int, default=10, metavar="N")
+    p.add_argument("--json", action="store_true", help="hits as a JSON array")
+    p.set_defaults(func=cmd_search)
+
+    p = subparsers.add_parser("export", help="export a feed for a search server",
+                              description="Write bulk.ndjson and mapping.json for OpenSearch/Elasticsearch.")
+    p.add_argument("--to", required=True, choices=["opensearch"])
+    p.add_argument("feed", metavar="FEED.jsonl")
+    p.add_argument("-o", "--output", default="opensearch-export", metavar="DIR",
+                   help="output directory (default: opensearch-export)")
+    p.add_argument("--index", default="reports", help="index name in the bulk actions (default: reports)")
+    p.add_argument("--analyzer", default="smartcn", choices=["smartcn", "ik_max_word", "cjk"],
+                   help="Chinese analyzer of the text fields (default: smartcn)")
+    p.set_defaults(func=cmd_export)
+
+    p = subparsers.add_parser("schema", help="print the JSON Schema of a feed line",
+                              description="Generated from extractor.models.Record.")
+    p.set_defaults(func=cmd_schema)
+
+
+def main(argv=None) -> int:
+    """Run these subcommands alone (`python -m extractor.index.commands`), e.g. before cli.py exists."""
+    parser = argparse.ArgumentParser(prog="extractor")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
