@@ -10,6 +10,10 @@ from .document import Document
 from .models import Meta, Region, Sections
 
 REPORT_WORDS = re.compile(r"信息公开|政务公开")
+_YEAR_IN_BRACKETS = re.compile(r"[（(]\s*(?P<year>(?:19|20)\d{2})\s*年\s*度?\s*[)）]")
+_DATE_UNDER_TITLE = re.compile(r"[（(]\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*[)）]")
+_AGENCY_AFTER_YEAR = re.compile(r"(?:19|20)\d{2}\s*年\s*度?\s*(?P<agency>[\u4e00-\u9fff]{2,20}?)(?:政府信息公开|信息公开|政务公开)")
+_NOT_AGENCY = re.compile(r"信息公开|统计表|报告|年报")
 _YEAR_IN_TITLE = re.compile(r"(?P<year>(?:19|20)\d{2})\s*年\s*度?\s*(?:[\u4e00-\u9fff]{0,8}?)(?:政府信息公开|信息公开|政务公开)")
 _AGENCY_IN_TITLE = re.compile(r"^[#\s]*(?P<agency>[\u4e00-\u9fff（）()·]{2,40}?)\s*(?:关于)?\s*(?:19|20)\d{2}\s*年")
 _FIELD_AGENCY = re.compile(r"(?:发布机构|来源|填报单位(?:\(盖章\)|（盖章）)?)[ \t]*[:：][ \t]*(?P<agency>[\u4e00-\u9fff]{2,30})")
@@ -47,9 +51,14 @@ def gazetteer() -> tuple[dict[str, str], dict[str, str]]:
 def title_of(doc: Document) -> str | None:
     if doc.title:
         return doc.title.strip()
-    for line in doc.text.splitlines()[:15]:
-        line = re.sub(r"^(?:标题|题目)[ \t]*[:：]", "", line.strip().lstrip("#")).strip()
+    lines = [re.sub(r"^(?:标题|题目)[ \t]*[:：]", "", l.strip().lstrip("#")).strip()
+             for l in doc.text.splitlines()[:15]]
+    lines = [l for l in lines if l]
+    for i, line in enumerate(lines):
         if 6 <= len(line) <= 80 and REPORT_WORDS.search(line) and re.search(r"报告|年报", line):
+            # A title broken after the agency: 洪泽区人民政府 / 2023 年政府信息公开工作年度报告
+            if i and re.match(r"(?:19|20)\d{2}\s*年", line) and re.fullmatch(r"[\u4e00-\u9fff（）()]{2,30}", lines[i - 1]):
+                return lines[i - 1] + line
             return line
     return None
 
@@ -57,13 +66,19 @@ def title_of(doc: Document) -> str | None:
 def _agency(doc: Document, title: str | None) -> str | None:
     agency = None
     if title:
-        m = _AGENCY_IN_TITLE.search(title)
-        if m:
+        m = _AGENCY_IN_TITLE.search(title) or _AGENCY_AFTER_YEAR.search(title)
+        if m and not _NOT_AGENCY.search(m.group("agency")):
             agency = m.group("agency")
     if not agency:
         m = _FIELD_AGENCY.search(doc.text[:3000]) or _FIELD_AGENCY.search(doc.text)
         if m:
             agency = m.group("agency")
+    provinces, cities = gazetteer()
+    if agency and not agency.startswith(tuple(provinces) + tuple(cities)):
+        # 洪泽区人民政府 in the title, 淮安市洪泽区人民政府 in the text: the fuller name.
+        m = re.search(rf"([\u4e00-\u9fff]{{1,8}}?(?:省|市)){re.escape(agency)}", doc.text[:4000])
+        if m and (m.group(1)[:-1] in cities or m.group(1) in provinces.values()):
+            agency = m.group(1) + agency
     if agency and _GENERIC_AGENCY.match(agency) and not re.match(_PLACE, agency):
         # "民政局" in a title: the text names the place (平桥区民政局).
         bare = re.sub(r"^(市|县|区|省)", "", agency)
@@ -75,7 +90,7 @@ def _agency(doc: Document, title: str | None) -> str | None:
 
 def _year(doc: Document, title: str | None, sections: Sections) -> int | None:
     if title:
-        m = _YEAR_IN_TITLE.search(title)
+        m = _YEAR_IN_TITLE.search(title) or _YEAR_IN_BRACKETS.search(title)
         if m:
             return int(m.group("year"))
     m = _YEAR_IN_TITLE.search(doc.text[:400])  # a title broken over lines
@@ -92,6 +107,9 @@ def _year(doc: Document, title: str | None, sections: Sections) -> int | None:
 
 
 def _published(doc: Document) -> str | None:
+    m = _DATE_UNDER_TITLE.search(doc.text[:600])  # (2026年1月23日) printed under the title
+    if m:
+        return f"{int(m.group('y')):04d}-{int(m.group('m')):02d}-{int(m.group('d')):02d}"
     for source in (doc.fields.get("发布时间", ""), doc.fields.get("时间", ""), doc.text[:2000]):
         m = _PUBLISHED.search(source) or re.match(
             r"\s*(?P<y>(?:19|20)\d{2})\s*[-/年.]\s*(?P<m>\d{1,2})\s*[-/月.]\s*(?P<d>\d{1,2})", source)

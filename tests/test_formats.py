@@ -348,8 +348,6 @@ def test_blank_cells_stay_null(tmp_path, fmt):
     assert_tables_match(tables, label)
 
 
-@pytest.mark.xfail(strict=True, reason="table reader: table 四's fifteen cells are one segment of three "
-                   "blocks, and explicit (tab-delimited) blank cells are only read for one-row segments")
 def test_blank_cell_in_table_four(tmp_path):
     import copy
 
@@ -362,7 +360,7 @@ def test_blank_cell_in_table_four(tmp_path):
 
 
 def test_grid_lines_layout():
-    from extractor.load.html import grid_lines
+    from extractor.load.grid import grid_lines
 
     assert grid_lines([["第二十条第（五）项"], ["行政许可", "550", None, None]]) == ["第二十条第（五）项", "行政许可\t550"]
     assert grid_lines([["规章", "1", "0", ""]]) == ["规章\t1\t0\t\t"]  # the blank last cell is kept

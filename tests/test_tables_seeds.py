@@ -81,10 +81,22 @@ def test_pingtan_run_together_digits_resolved_by_identities():
     assert list(rl["litigation_direct"].values()) == [12, 0, 0, 0, 12]
 
 
-def test_ambiguous_run_is_null_with_candidates():
+def test_run_settled_by_numbers_the_report_quotes():
+    """024 prints 行政规范性文件8855698 (15 cuts); its text says 现行有效…698件 and 制发…88件."""
     got = _record(FIXTURES / "corpus_024_pingtan-zone-2022.txt")
-    assert got["tables"]["active_disclosure"]["normative_documents"] == {"issued": None, "repealed": None, "in_force": None}
-    msg = next(e["message"] for e in got["errors"] if "normative_documents" in e["message"])
+    assert got["tables"]["active_disclosure"]["normative_documents"] == {"issued": 88, "repealed": 55, "in_force": 698}
+    note = got["provenance"]["tables.active_disclosure.normative_documents.in_force"]["note"]
+    assert "confirmed by numbers the report quotes" in note
+
+
+def test_ambiguous_run_without_evidence_is_null_with_candidates():
+    text = ("二、主动公开政府信息情况 第二十条第（一）项 信息内容 本年制发件数 本年废止件数 现行有效件数 "
+            "规章000行政规范性文件8855698第二十条第（五）项信息内容本年处理决定数量行政许可3 "
+            "三、收到和处理政府信息公开申请情况")
+    rec = extract_record(Document(text=text, path="x.txt", sha256="0" * 64, format="txt")).model_dump()
+    assert rec["tables"]["active_disclosure"]["normative_documents"] == {"issued": None, "repealed": None, "in_force": None}
+    assert rec["tables"]["active_disclosure"]["licensing"] == {"decisions": 3}
+    msg = next(e["message"] for e in rec["errors"] if "normative_documents" in e["message"])
     assert "8855698" in msg and "readings" in msg and "8,855,698" in msg
 
 

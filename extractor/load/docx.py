@@ -13,7 +13,7 @@ from typing import Iterator
 
 from ..document import Document, LoadError
 from . import register
-from .html import grid_lines
+from .grid import grid_lines
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from ..document import Document, LoadError
 from . import register
-from .html import grid_lines
+from .grid import grid_lines
 
 # Page furniture printed alone on a line: - 3 -, — 3 —, 3, 第 3 页, 第3页 共7页, 3 / 7, Page 3 of 7.
 _PAGE_NUMBER = re.compile(

@@ -5,7 +5,9 @@ import re
 from dataclasses import dataclass, field
 
 from ..template import Row, load
-from .reader import CellRead, TableRead, _fit_segment, read_by_lines, read_rows, resolve_with_columns
+from .cells import quoted_numbers
+from .reader import (TableRead, _fit_segment, confirm_with_quotes, read_by_lines, read_rows,
+                     resolve_with_columns)
 
 _ARTICLE_20 = re.compile(r"第\s*二十\s*条\s*第\s*[(（]\s*一\s*[)）]\s*项")
 _REVIEW_START = re.compile(r"行\s*政\s*复\s*议")
@@ -130,4 +132,9 @@ def read_tables(text: str, template: str, header_at: int | None) -> TablesRead:
     out.active_disclosure = read_active_disclosure(text, template, header_at, apps_at)
     after = out.applications.span[1] if out.applications else (apps_at or start)
     out.review_litigation = read_review_litigation(text, after)
+    reads = [r for r in (out.active_disclosure, out.applications, out.review_litigation) if r and r.ambiguous]
+    if reads:
+        quoted = quoted_numbers(text)
+        for r in reads:
+            confirm_with_quotes(r, quoted)
     return out

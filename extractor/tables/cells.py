@@ -100,3 +100,25 @@ def delimited_cells(text: str, start: int, end: int) -> list[tuple[str, int, int
     if cells and cells[-1][0] == "":
         cells = cells[:-1]  # a trailing delimiter closes the row, it opens no cell
     return cells
+
+
+QUOTED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:件|条|个|项|次|篇|万元|元)")
+
+
+def quoted_numbers(text: str) -> set[int | float]:
+    """Numbers the report states with a unit (698件, 2026条): evidence for settling a digit run."""
+    return {parse_number(m.group(1)) for m in QUOTED.finditer(text)}
+
+
+def confirmed_by_quotes(candidates: list[list], quoted: set) -> int | None:
+    """Index of the one candidate reading whose multi-digit numbers the text quotes most, when it
+    is unique and quoted for at least half of them; else None (the ambiguity stands)."""
+    scores = []
+    for values in candidates:
+        big = [v for v in values if v is not None and v >= 10]
+        hits = sum(v in quoted for v in big)
+        scores.append(hits if big and hits * 2 >= len(big) else 0)
+    best = max(scores, default=0)
+    if best == 0 or scores.count(best) > 1:
+        return None
+    return scores.index(best)

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..template import load
-from .cells import parse_number
+from .cells import confirmed_by_quotes, parse_number, quoted_numbers
 
 _START = re.compile(r"统\s*计\s*指\s*标|指\s*标\s*名\s*称|政府信息公开情况统计表")
 UNITS = r"人次|万元|条|件|次|篇|个|人|元|项|期|场|份|家|——|—"
@@ -27,7 +27,9 @@ class LegacyRead:
     rows: list[dict] = field(default_factory=list)  # indicator, unit, value, start, end
     keys: dict[str, dict] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     span: tuple[int, int] | None = None
+    quoted: set = field(default_factory=set)
 
 
 def _flat(text: str) -> str:
@@ -48,8 +50,8 @@ def read_legacy(text: str, original: str, at: int | None) -> LegacyRead | None:
 def _read_from(text: str, flat: str, m: re.Match) -> LegacyRead | None:
     start = m.start()
     two_columns = re.search(r"历\s*年\s*累\s*计", flat[start:start + 300]) is not None
-    out = LegacyRead()
-    pos, misses = m.end(), 0
+    out = LegacyRead(quoted=quoted_numbers(flat))
+    pos = m.end()
     while pos < len(flat):
         r = _ROW.search(flat, pos, min(len(flat), pos + 200))
         if not r or r.start() - pos > 60:
@@ -88,6 +90,12 @@ def _value(r: re.Match, two_columns: bool, out: LegacyRead, indicator: str):
                 and parse_number(first[i:]) >= parse_number(first[:i])]
         if len(cuts) == 1:
             return parse_number(cuts[0][0]), vstart, vstart + len(cuts[0][0])
+        pick = confirmed_by_quotes([[parse_number(a)] for a, _ in cuts], out.quoted)
+        if pick is not None:  # the text quotes this year's figure (主动公开政府信息2026条)
+            a = cuts[pick][0]
+            out.notes.append(f"统计表: '{indicator}': digits '{first}' cut as {a}|{cuts[pick][1]}, "
+                             f"the figure the report quotes")
+            return parse_number(a), vstart, vstart + len(a)
         shown = "; ".join(f"{a}|{b}" for a, b in cuts[:5])
         out.errors.append(f"统计表: '{indicator}': digits '{first}' hold this year's and the cumulative "
                           f"figure run together; {len(cuts)} cuts fit ({shown}); value left null")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..template import Row
-from .cells import Token, delimited_cells, parse_number, tokenize, NULL_MARK, NUMBER
+from .cells import Token, confirmed_by_quotes, delimited_cells, parse_number, tokenize, NULL_MARK, NUMBER
 from .segment import segmentations
 
 MAX_COMBINATIONS = 5000
@@ -125,6 +125,11 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
                              f"read the first {width}, ignored {' '.join(t.text for t in tokens[width:])}")
         return
     # Fewer tokens than cells: explicit blank cells, or digits of several cells run together.
+    if all(r.kind == "block" for r in seg_rows):
+        cells = _value_line(text, a, b, width)  # table 四: its fifteen cells are one grid line
+        if cells is not None:
+            _assign(result, seg_rows, [_delimited_cell(text, c, s, e) for c, s, e in cells])
+            return
     if len(seg_rows) == 1:
         cells = delimited_cells(text, a, b)
         if cells is not None:
@@ -141,6 +146,31 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
     _assign(result, seg_rows, [None] * width)
     result.errors.append(f"{label}: {names}: found {len(tokens)} of {width} values "
                          f"({' '.join(t.text for t in tokens) or 'none'}); cells left null")
+
+
+def _value_line(text: str, a: int, b: int, width: int) -> list[tuple[str, int, int]] | None:
+    """The one tab/pipe-delimited line in text[a:b] holding `width` value cells, blanks included."""
+    pos = a
+    while pos < b:
+        stop = text.find("\n", pos, b)
+        stop = b if stop < 0 else stop
+        line = text[pos:stop]
+        if "\t" in line or "|" in line:
+            parts, start = [], pos
+            for m in re.finditer(r"[\t|]", line):
+                parts.append((text[start:pos + m.start()].strip(), start, pos + m.start()))
+                start = pos + m.end()
+            parts.append((text[start:stop].strip(), start, stop))
+            if line.strip().startswith("|") and parts and parts[0][0] == "":
+                parts = parts[1:]  # a markdown row's opening pipe
+            if line.rstrip(" \r").endswith(("|", "\t")) and parts and parts[-1][0] == "":
+                parts = parts[:-1]  # a closing pipe or tab
+            values = [c for c, _, _ in parts]
+            if (len(parts) == width and any(NUMBER.fullmatch(v) for v in values)
+                    and all(v == "" or NULL_MARK.match(v) or NUMBER.fullmatch(v) for v in values)):
+                return parts
+        pos = stop + 1
+    return None
 
 
 def _delimited_cell(text: str, c: str, s: int, e: int) -> CellRead | None:
@@ -302,3 +332,19 @@ def _raw_cells(text: str, start: int, end: int) -> list[tuple[str, int, int]] | 
     if stretch.rstrip().endswith("|") and parts[-1][0] == "":
         parts.pop()  # the closing pipe of a markdown row opens no cell
     return parts[1:]
+
+
+def confirm_with_quotes(result: TableRead, quoted: set) -> None:
+    """Settle a digit run that the identities left open when the report's own text quotes the
+    numbers of exactly one reading (平潭 2022: 8855698, and the text says 698件 … 88件)."""
+    still = []
+    for seg_rows, candidates, message in result.ambiguous:
+        pick = confirmed_by_quotes([[c.value for c in cand] for cand in candidates], quoted)
+        if pick is None:
+            still.append((seg_rows, candidates, message))
+            continue
+        for c in candidates[pick]:
+            c.note = "digits run together; cut confirmed by numbers the report quotes"
+        _assign(result, seg_rows, candidates[pick])
+        result.errors.remove(message)
+    result.ambiguous = still

@@ -43,12 +43,10 @@ def segmentations(groups: list[str], widths: list[int],
     if sum(len(g) for g in groups) < total or len(groups) > total:
         return [], 0
     digits_after = [sum(len(x) for x in groups[g + 1:]) for g in range(len(groups))]
-    parts_after_row = [sum(widths[r + 1:]) for r in range(len(widths))]
     steps = 0
 
     def row_cuts(g: int, off: int, row: int) -> list[tuple[Cut, int, int]]:
         """Cuts of row `row` starting at (g, off) that its identity accepts: (cut, next g, next off)."""
-        nonlocal steps
         out: list[tuple[Cut, int, int]] = []
         parts: list[str] = []
         where: list[tuple[int, int]] = []
