@@ -67,6 +67,9 @@ class _Usage:
         self.last = completion
 
 
+CIRCUIT_THRESHOLD = 3  # reports in a row whose requests gave up before the endpoint counts as down
+
+
 class OpenAIBackend:
     """Narrative extraction through an OpenAI-compatible chat-completions endpoint."""
 
@@ -108,6 +111,8 @@ class OpenAIBackend:
         self.schema_style = schema_style
         self.concurrency = max(1, int(concurrency or 1))
         self._sem = threading.BoundedSemaphore(self.concurrency)
+        self._lock = threading.Lock()
+        self._gave_up_in_a_row = 0  # reports whose requests gave up on transport faults, in a row
         self.cache = AnswerCache(cache_dir)
         # The client's own retries are off: call_with_retries owns the policy.
         self.client = openai.OpenAI(base_url=self.base_url, api_key=key or "not-set",
@@ -141,17 +146,26 @@ class OpenAIBackend:
                 return self._fill(result, response, text)
             except Exception as exc:  # noqa: BLE001 - a stale entry is ignored
                 log.warning("ignoring unreadable cache entry: %s", exc)
+        if self._gave_up_in_a_row >= CIRCUIT_THRESHOLD:
+            # The endpoint is down for good: fail at once instead of retrying every report for
+            # minutes; the tables are written and a later run fills these narratives in.
+            return self._failed(result, f"not sent: the last {self._gave_up_in_a_row} requests to {self.base_url} "
+                                        f"({self.model}) gave up; run the batch again when the endpoint answers")
         usage = _Usage()
         try:
             with self._sem:
                 response, salvage_errors = self._ask(sent, text, usage)
         except LLMCallError as exc:
             self._count(result, usage)
+            with self._lock:
+                self._gave_up_in_a_row = self._gave_up_in_a_row + 1 if exc.transient or exc.status is None else 0
             return self._failed(result, str(exc))
         except Exception as exc:  # noqa: BLE001 - never raise for a model fault
             self._count(result, usage)
             return self._failed(result, self._safe(f"{type(exc).__name__}: {exc}"))
         self._count(result, usage)
+        with self._lock:
+            self._gave_up_in_a_row = 0
         result.errors.extend(salvage_errors)
         try:
             self.cache.set(key, {"response": response.model_dump(mode="json"), "errors": salvage_errors,
