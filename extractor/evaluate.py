@@ -149,7 +149,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"\nbaseline saved: {target}")
         return 0
     if args.baseline:
-        base = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
+        try:
+            base = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            print(f"extractor eval: no baseline at {args.baseline} (save one with --save-baseline)", file=sys.stderr)
+            return 2
         drops = compare_to_baseline(results["metrics"], base["metrics"], args.tolerance)
         if drops:
             print(f"\nFAIL: {len(drops)} score(s) fell below the baseline {args.baseline} by more than {args.tolerance}:")

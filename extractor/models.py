@@ -5,7 +5,6 @@ Schema generated from `Record`, and every record written is validated against it
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field

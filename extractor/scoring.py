@@ -116,6 +116,7 @@ class Scorecard:
     cells: Tally = field(default_factory=Tally)
     cells_by_template: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     cells_by_table: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    cells_by_group: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))  # seed / corpus
     blank_read_as_zero: int = 0
     zero_read_as_blank: int = 0
     template: Tally = field(default_factory=Tally)
@@ -140,6 +141,8 @@ class Scorecard:
         put("cells.accuracy", self.cells.rate)
         for t, tally in sorted(self.cells_by_template.items()):
             put(f"cells.template.{t}.accuracy", tally.rate)
+        for g, tally in sorted(self.cells_by_group.items()):
+            put(f"cells.{g}.accuracy", tally.rate)
         for t, tally in sorted(self.cells_by_table.items()):
             put(f"cells.table.{t}.accuracy", tally.rate)
         put("template.accuracy", self.template.rate)
@@ -207,6 +210,7 @@ def score_record(card: Scorecard, fixture: str, label: dict, record: dict, sourc
         card.cells.add(ok)
         card.cells_by_template[template].add(ok)
         card.cells_by_table[table].add(ok)
+        card.cells_by_group["seeds" if fixture.startswith("seed_") else "corpus"].add(ok)
         if not ok:
             if want is None and got == 0:
                 card.blank_read_as_zero += 1

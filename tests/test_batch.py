@@ -9,8 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from extractor.models import Record
 from helpers import FIXTURES, ROOT, SEEDS, read_text
 
@@ -100,7 +98,7 @@ def test_bad_inputs_each_get_a_clear_error_and_the_batch_goes_on(tmp_path):
                    if "999" not in injected)
     assert "failed: 6" in proc.stderr, proc.stderr
     for name in ("empty.txt", "huge.txt", "missing.txt"):
-        assert f"error: " in proc.stderr and name in proc.stderr
+        assert "error: " in proc.stderr and name in proc.stderr
 
 
 def _copies(folder: Path, n: int) -> None:

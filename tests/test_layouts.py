@@ -6,7 +6,6 @@ import pytest
 from extractor.document import Document
 from extractor.record import extract_record
 from extractor.scoring import flatten_cells
-from extractor.template import load
 from helpers import label
 from synth import LAYOUTS, render
 
@@ -42,7 +41,7 @@ def test_random_reports_in_random_layouts():
     import random
     from synth import random_report
     rng = random.Random(20261121)
-    wrong_total = null_total = cells_total = 0
+    null_total = cells_total = 0
     for i in range(300):
         text, tables, layout = random_report(rng)
         rec = extract_record(Document(text=text, path=f"r{i}.txt", sha256=f"{i:064d}", format="txt"))

@@ -7,13 +7,16 @@ may stand between two characters, as scrapes and OCR insert it).
 from __future__ import annotations
 
 import csv
+import os
 import re
 from fnmatch import fnmatchcase
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-HERE = Path(__file__).parent
+# The template data can be pointed elsewhere to try a change to it (or, in the tests, to prove
+# that the eval gate catches a broken row label).
+HERE = Path(os.environ.get("EXTRACTOR_TEMPLATE_DIR") or Path(__file__).parent)
 GAP = r"[\s\u3000“”\"'‘’「」『』]*"  # what scrapes put between the characters of a printed label: spaces, quotes
 CN_NUMERALS = "一二三四五六七八九十"
 
