@@ -16,40 +16,15 @@ import time
 from pathlib import Path
 
 from ..sections import split_sections
-from ..textutil import squash
 
 FIELDS = ("problems", "improvements", "platforms")
-DICE = 0.5
-
-
-def _bigrams(text: str) -> set[str]:
-    s = squash(text)
-    return {s[i:i + 2] for i in range(len(s) - 1)} or ({s} if s else set())
-
-
-def _dice(a: set[str], b: set[str]) -> float:
-    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
 def match(pred: list[dict], gold: list[dict], field: str) -> list[tuple[int, int, float]]:
     def key(i: dict) -> str:
         return (i.get("name", "") if field == "platforms" else i.get("text", "")) + i.get("evidence", "")
-    try:
-        from ..scoring import match_items
-        return match_items(pred, gold, key)
-    except ImportError:
-        pb, gb = [_bigrams(key(p)) for p in pred], [_bigrams(key(g)) for g in gold]
-        scored = sorted(((_dice(p, g), i, j) for i, p in enumerate(pb) for j, g in enumerate(gb)), reverse=True)
-        used_p, used_g, pairs = set(), set(), []
-        for d, i, j in scored:
-            if d < DICE:
-                break
-            if i in used_p or j in used_g:
-                continue
-            used_p.add(i)
-            used_g.add(j)
-            pairs.append((i, j, d))
-        return pairs
+    from ..scoring import match_items
+    return match_items(pred, gold, key)
 
 
 def documents(fixtures: Path, labels: Path):

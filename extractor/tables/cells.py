@@ -80,6 +80,16 @@ def _cell_tokens(text: str, a: int, b: int, out: list[Token]) -> None:
         out.append(Token("num", text[s:e], s, e, unit.group(1) if unit else None))
 
 
+def line_cells(text: str, start: int, stop: int) -> list[tuple[str, int, int]]:
+    """text[start:stop] split at every tab and pipe: (stripped cell, start, end) for each cell."""
+    cells, pos = [], start
+    for m in re.finditer(r"[\t|]", text[start:stop]):
+        cells.append((text[pos:start + m.start()].strip(), pos, start + m.start()))
+        pos = start + m.end()
+    cells.append((text[pos:stop].strip(), pos, stop))
+    return cells
+
+
 def delimited_cells(text: str, start: int, end: int) -> list[tuple[str, int, int]] | None:
     """The explicit cells (tab- or pipe-delimited) of one line after a label, blanks included.
 
@@ -91,12 +101,7 @@ def delimited_cells(text: str, start: int, end: int) -> list[tuple[str, int, int
     stretch = text[start:stop]
     if "\t" not in stretch and "|" not in stretch:
         return None
-    cells, pos = [], start
-    for m in re.finditer(r"[\t|]", stretch):
-        cells.append((text[pos:start + m.start()].strip(), pos, start + m.start()))
-        pos = start + m.end()
-    cells.append((text[pos:stop].strip(), pos, stop))
-    cells = cells[1:]  # what stands between the label and the first delimiter is the label's tail
+    cells = line_cells(text, start, stop)[1:]  # what stands between the label and the first delimiter is the label's tail
     if cells and cells[-1][0] == "":
         cells = cells[:-1]  # a trailing delimiter closes the row, it opens no cell
     return cells

@@ -8,12 +8,11 @@ the scrape lost is recovered from its position between the labels that remain.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
 from ..template import Row
-from .cells import Token, confirmed_by_quotes, delimited_cells, parse_number, tokenize, NULL_MARK, NUMBER
+from .cells import Token, confirmed_by_quotes, delimited_cells, line_cells, parse_number, tokenize, NULL_MARK, NUMBER
 from .segment import segmentations
 
 MAX_COMBINATIONS = 5000
@@ -156,11 +155,7 @@ def _value_line(text: str, a: int, b: int, width: int) -> list[tuple[str, int, i
         stop = b if stop < 0 else stop
         line = text[pos:stop]
         if "\t" in line or "|" in line:
-            parts, start = [], pos
-            for m in re.finditer(r"[\t|]", line):
-                parts.append((text[start:pos + m.start()].strip(), start, pos + m.start()))
-                start = pos + m.end()
-            parts.append((text[start:stop].strip(), start, stop))
+            parts = line_cells(text, pos, stop)
             if line.strip().startswith("|") and parts and parts[0][0] == "":
                 parts = parts[1:]  # a markdown row's opening pipe
             if line.rstrip(" \r").endswith(("|", "\t")) and parts and parts[-1][0] == "":
@@ -324,11 +319,7 @@ def _raw_cells(text: str, start: int, end: int) -> list[tuple[str, int, int]] | 
     stretch = text[start:stop]
     if "|" not in stretch and "\t" not in stretch:
         return None
-    parts, pos = [], start
-    for m in re.finditer(r"[\t|]", stretch):
-        parts.append((text[pos:start + m.start()].strip(), pos, start + m.start()))
-        pos = start + m.end()
-    parts.append((text[pos:stop].strip(), pos, stop))
+    parts = line_cells(text, start, stop)
     if stretch.rstrip().endswith("|") and parts[-1][0] == "":
         parts.pop()  # the closing pipe of a markdown row opens no cell
     return parts[1:]
