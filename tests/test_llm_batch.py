@@ -8,7 +8,7 @@ from extractor.backends.local_llama import free_port
 from extractor.backends.openai_compat import OpenAIBackend
 from extractor.pipeline import run_batch
 from helpers import SEEDS
-from llm_fixtures import FAST_RETRY, Proxy, completion
+from llm_fixtures import FAST_RETRY, Proxy, completion, llama_server  # noqa: F401 - fixture
 
 SECRET = "sk-test-BATCHSECRET-0123456789"
 EMPTY = json.dumps({"problems": [], "improvements": [], "platforms": []})
@@ -73,3 +73,29 @@ def test_endpoint_down_for_good_fails_fast_after_three_reports(tmp_path):
     assert summary.narrative_failed == 8
     errors = [r["narrative"]["error"] for r in _lines(tmp_path / "feed.jsonl")]
     assert sum("not sent" in e for e in errors) == 5  # after three gave up, the rest were not sent
+
+
+def test_local_llama_batch_runs_end_to_end_and_rerun_makes_no_request(llama_server, tmp_path):  # noqa: F811
+    """`extract --llm local` over two seeds through a real llama.cpp server: every record valid, the
+    feed's token and call counts equal what the server returned, a second run answered from cache."""
+    from test_llm_backends import LOCAL_OPTS
+    cache = tmp_path / "cache"
+    inputs = [str(p) for p in SEEDS[:3:2]]
+    with Proxy(upstream=llama_server.base_url) as proxy:
+        b = OpenAIBackend(base_url=proxy.url, api_key="sk-local", cache_dir=str(cache), name="local", **LOCAL_OPTS)
+        first = run_batch(inputs, tmp_path / "one.jsonl", backend=b, progress=False)
+        b.close()
+        seen = (proxy.completions, proxy.prompt_tokens, proxy.completion_tokens)
+        b = OpenAIBackend(base_url=proxy.url, api_key="sk-local", cache_dir=str(cache), name="local", **LOCAL_OPTS)
+        second = run_batch(inputs, tmp_path / "two.jsonl", backend=b, progress=False)
+        b.close()
+        requests_second = proxy.completions - seen[0]
+    assert first.failed == 0 and first.written == 2
+    assert (first.calls, first.prompt_tokens, first.completion_tokens) == seen
+    assert requests_second == 0 and second.calls == 0 and second.cache_hits == 2
+    recs = _lines(tmp_path / "one.jsonl")
+    assert all(r["narrative"]["method"] == "local" and r["extraction"]["backend"] == "local" for r in recs)
+    assert sum(r["extraction"]["calls"] for r in recs) == seen[0]
+    for r in recs:  # whatever the tiny model said, every kept quote is in the report
+        for item in r["narrative"]["problems"] + r["narrative"]["improvements"] + r["narrative"]["platforms"]:
+            assert item["span"]["match"] in ("exact", "normalised")
