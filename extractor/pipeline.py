@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from .document import LoadError
 from .feed import Feed
@@ -72,7 +72,7 @@ def _finish(record: Record, text: str) -> Item:
     if _LOCAL_BACKEND is not None:
         record = _narrate(_LOCAL_BACKEND, record, text)
         return record.id, record.model_dump_json(), _figures(record), None
-    return record.id, record.model_dump_json(), {}, text
+    return record.id, record.model_dump_json(), _figures(record), text
 
 
 def process_file(job: tuple[str, str | None, float]) -> list[Item]:
@@ -152,7 +152,7 @@ def _narrate(backend, record: Record, text: str) -> Record:
 
 def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, concurrency: int = 1,
               resume: bool = True, force: bool = False, max_mb: float = DEFAULT_MAX_MB,
-              on_record: Callable[[Record], None] | None = None, progress: bool | None = None) -> Summary:
+              progress: bool | None = None) -> Summary:
     started = time.perf_counter()
     summary = Summary()
     feed = Feed(out, resume=resume and not force)
@@ -187,8 +187,6 @@ def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, conc
             if isinstance(item, Future):
                 record = item.result()
                 write(record.id, record.model_dump_json(), _figures(record))
-                if on_record:
-                    on_record(record)
             else:
                 write(*item)
 
@@ -198,22 +196,16 @@ def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, conc
                 if not force and not feed.needs(rid, redo_failed_narrative=True):
                     summary.skipped_done += 1
                     continue
-                if text is None or remote is None:
-                    record = Record.model_validate_json(line) if (text is not None or on_record) else None
-                    if text is not None:  # no backend at all: the record goes out as it is
-                        figures = _figures(record)
-                    if on_record and record is not None:
-                        on_record(record)
+                if text is None or remote is None:  # narrated in the worker, or no backend
                     pending.append((rid, line, figures))
+                    flush(block=False)
+                    continue
+                record = Record.model_validate_json(line)
+                if executor is not None:
+                    pending.append(executor.submit(_narrate, remote, record, text))
                 else:
-                    record = Record.model_validate_json(line)
-                    if executor is not None:
-                        pending.append(executor.submit(_narrate, remote, record, text))
-                    else:
-                        done = _narrate(remote, record, text)
-                        pending.append((done.id, done.model_dump_json(), _figures(done)))
-                        if on_record:
-                            on_record(done)
+                    done = _narrate(remote, record, text)
+                    pending.append((done.id, done.model_dump_json(), _figures(done)))
                 flush(block=False)
             if bar is not None:
                 bar.update(1)
