@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from .models import Record
 
 
 def _cut_partial_tail(path: Path) -> None:
@@ -69,9 +68,6 @@ class Feed:
         if status is None:
             return True
         return redo_failed_narrative and status == "failed"
-
-    def write(self, record: Record) -> None:
-        self.write_line(record.id, record.model_dump_json(), record.narrative.status)
 
     def write_line(self, record_id: str, line: str, narrative_status: str) -> None:
         """Append one record (a JSON line without its newline) in a single write."""

@@ -94,7 +94,7 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
             for k, r in lr.keys.items():
                 if r["value"] is not None:
                     provenance[f"legacy_statistics.keys.{k}"] = {
-                        "start": r["start"], "end": r["end"], "text": doc.text[r["start"]:r["end"]]}
+                        "start": r["start"], "end": r["end"], "text": doc.text[r["start"]:r["end"]], "note": r["note"]}
             errors.extend(Error(stage="tables", message=m) for m in lr.errors)
         else:
             errors.append(Error(stage="tables", message="a legacy 统计表 is announced but its rows could not be read"))

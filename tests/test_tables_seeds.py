@@ -108,3 +108,11 @@ def test_ambiguous_run_without_evidence_is_null_with_candidates():
 ])
 def test_template_detected_from_tables_not_year(text, expected):
     assert detect_template(text)[0] == expected
+
+
+def test_legacy_figures_run_together_settled_by_the_quoted_figure():
+    """平潭县 2012's 统计表 prints 20263542 (this year | cumulative); the text quotes 主动公开政府信息2026条."""
+    got = _record(FIXTURES / "corpus_013_pingtan-county-gov-2012.txt")
+    assert got["legacy_statistics"]["keys"]["proactive_total"] == 2026
+    note = got["provenance"]["legacy_statistics.keys.proactive_total"]["note"]
+    assert "20263542" in note and "quotes" in note

@@ -27,9 +27,8 @@ class LegacyRead:
     rows: list[dict] = field(default_factory=list)  # indicator, unit, value, start, end
     keys: dict[str, dict] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     span: tuple[int, int] | None = None
-    quoted: set = field(default_factory=set)
+    quoted: set | None = None  # numbers the text quotes, gathered only when a cut needs them
 
 
 def _flat(text: str) -> str:
@@ -50,7 +49,7 @@ def read_legacy(text: str, original: str, at: int | None) -> LegacyRead | None:
 def _read_from(text: str, flat: str, m: re.Match) -> LegacyRead | None:
     start = m.start()
     two_columns = re.search(r"历\s*年\s*累\s*计", flat[start:start + 300]) is not None
-    out = LegacyRead(quoted=quoted_numbers(flat))
+    out = LegacyRead()
     pos = m.end()
     while pos < len(flat):
         r = _ROW.search(flat, pos, min(len(flat), pos + 200))
@@ -58,9 +57,9 @@ def _read_from(text: str, flat: str, m: re.Match) -> LegacyRead | None:
             break
         indicator = _HEADER_WORDS.sub("", text[r.start("ind"):r.end("ind")]).strip(" |:：")
         unit = r.group("unit")
-        value, vstart, vend = _value(r, two_columns, out, indicator)
+        value, vstart, vend, note = _value(r, two_columns, out, indicator)
         out.rows.append({"indicator": indicator, "unit": None if unit.startswith("—") else unit,
-                         "value": value, "start": vstart, "end": vend})
+                         "value": value, "start": vstart, "end": vend, "note": note})
         pos = r.end()
     if not out.rows:
         return None
@@ -76,12 +75,12 @@ def _read_from(text: str, flat: str, m: re.Match) -> LegacyRead | None:
 def _value(r: re.Match, two_columns: bool, out: LegacyRead, indicator: str):
     vals = r.group("vals")
     if not vals:
-        return None, r.end("unit"), r.end("unit")
+        return None, r.end("unit"), r.end("unit"), None
     parts = [p for p in re.split(r"[\s|]+", vals) if p]
     first = parts[0]
     vstart = r.start("vals")
     if first.startswith(("—", "/")):
-        return None, vstart, vstart + len(first)
+        return None, vstart, vstart + len(first), None
     if two_columns and len(parts) == 1 and len(first) > 1:
         # This year's and the cumulative figure ran together: keep the cut only when it is the
         # one valid cut (no leading zeros, cumulative not below this year's figure).
@@ -89,15 +88,17 @@ def _value(r: re.Match, two_columns: bool, out: LegacyRead, indicator: str):
                 if _VALID.match(first[:i]) and _VALID.match(first[i:])
                 and parse_number(first[i:]) >= parse_number(first[:i])]
         if len(cuts) == 1:
-            return parse_number(cuts[0][0]), vstart, vstart + len(cuts[0][0])
+            return parse_number(cuts[0][0]), vstart, vstart + len(cuts[0][0]), None
+        if out.quoted is None:
+            out.quoted = quoted_numbers(r.string)
         pick = confirmed_by_quotes([[parse_number(a)] for a, _ in cuts], out.quoted)
         if pick is not None:  # the text quotes this year's figure (主动公开政府信息2026条)
             a = cuts[pick][0]
-            out.notes.append(f"统计表: '{indicator}': digits '{first}' cut as {a}|{cuts[pick][1]}, "
-                             f"the figure the report quotes")
-            return parse_number(a), vstart, vstart + len(a)
+            return (parse_number(a), vstart, vstart + len(a),
+                    f"this year's and the cumulative figure ran together ({first}); cut as {a}|{cuts[pick][1]}, "
+                    f"the figure the report quotes")
         shown = "; ".join(f"{a}|{b}" for a, b in cuts[:5])
         out.errors.append(f"统计表: '{indicator}': digits '{first}' hold this year's and the cumulative "
                           f"figure run together; {len(cuts)} cuts fit ({shown}); value left null")
-        return None, vstart, vstart + len(first)
-    return parse_number(first), vstart, vstart + len(first)
+        return None, vstart, vstart + len(first), None
+    return parse_number(first), vstart, vstart + len(first), None
