@@ -148,29 +148,37 @@ def _ocr_corrected(name: str, pos: int, within: Division | None
 
 def printed_prefix(name: str, first: Division | None, text: str) -> str:
     """The longest run of place names the text prints right before `name` that leads to it:
-    洪泽区人民政府 printed as 淮安市洪泽区人民政府; 民政局 printed as 平桥区民政局."""
+    洪泽区人民政府 printed as 淮安市洪泽区人民政府; 民政局 printed as 平桥区民政局. `first` is
+    the first place `name` itself names (None when it names none)."""
     div = divisions()
     best = ""
-    start = 0
-    seen = 0
+    start = seen = 0
     while seen < 12:
         i = text.find(name, start)
         if i < 0:
             break
         seen += 1
         start = i + 1
-        window = text[max(0, i - 2 * div.max_len):i]
-        for k in range(len(window), 1, -1):
-            cand = window[-k:]
-            if len(cand) <= len(best):
-                break
-            chain, end, _ = parse_places(cand, ocr=False)
-            if end != len(cand) or not chain:
+        prefix, at, d = "", i, first
+        if d is None:  # the division printed right before the name, longest name first
+            for n in range(min(div.max_len, i), 1, -1):
+                found = div.by_name.get(text[i - n:i])
+                d = _choose(found, text[:_CONTEXT_CHARS]) if found else None
+                if d is not None:
+                    prefix, at = text[i - n:i], i - n
+                    break
+            if d is None:
                 continue
-            if first is not None and not (first.within(chain[-1]) and first != chain[-1]):
+        for rank in (CITY, PROVINCE):  # then its prefecture and province, if printed before it
+            anc = div.parent(d, rank)
+            if anc is None or anc == d or (d.rank <= rank and not d.zone):
                 continue
-            best = cand
-            break
+            for alias in div.names_of(anc):
+                if at >= len(alias) and text.startswith(alias, at - len(alias)):
+                    prefix, at = alias + prefix, at - len(alias)
+                    break
+        if len(prefix) > len(best):
+            best = prefix
     return best
 
 

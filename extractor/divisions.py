@@ -56,6 +56,7 @@ class Divisions:
                  nationalities: Iterable[str]):
         self.by_code: dict[str, Division] = {}
         self.by_name: dict[str, tuple[Division, ...]] = {}
+        self._names: dict[Division, list[str]] = {}  # a division's names, longest first
         nations = sorted({n for n in nationalities if n}, key=len, reverse=True)
         self._nations = re.compile("(?:" + "|".join(map(re.escape, nations)) + ")+$") if nations else None
         for code, name in rows:
@@ -73,11 +74,18 @@ class Divisions:
             z = Division(code, name, county.rank, zone=True, body=body)
             self._add(name, z)
         self.max_len = max(map(len, self.by_name))
+        for names in self._names.values():
+            names.sort(key=len, reverse=True)
 
     def _add(self, name: str, d: Division) -> None:
         have = self.by_name.get(name, ())
         if d not in have:
             self.by_name[name] = have + (d,)
+            self._names.setdefault(d, []).append(name)
+
+    def names_of(self, d: Division) -> list[str]:
+        """d's full name and its aliases (淮安市, 淮安), longest first."""
+        return self._names.get(d, [d.name])
 
     def _aliases(self, d: Division) -> list[str]:
         out = [d.name]
