@@ -29,6 +29,7 @@ from .divisions import (CITY, COUNTY, DATA, MUNICIPALITY_CODES, PROVINCE, Divisi
 UNPLACED = "000000"  # the code part of a key whose agency names no place the data knows
 _SPACE = re.compile(r"[\s\u3000]+")
 _PLACE_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,9}?(?:自治州|自治县|地区|省|市|县|区|旗|州|盟)")
+_AREA = re.compile(r"(?:开发区|高新区|新区|园区|实验区|试验区|合作区)$")
 _CONTEXT_CHARS = 6000  # how much of the text may settle an ambiguous place name
 
 
@@ -68,6 +69,16 @@ def expand(body: str) -> str:
     for short, full in abbreviations:
         if body.endswith(short) and not body.endswith(full):
             return body[:-len(short)] + full
+    return body
+
+
+def _area_body(body: str) -> str:
+    """An area's governing body folded to the area (淮安经济技术开发区管理委员会 and …管委会 are
+    one agency): the zone variants of government_bodies.csv, where an area word precedes them."""
+    _, bodies = _tables()
+    for variant in sorted((v for v, g in bodies.items() if g == "zone"), key=len, reverse=True):
+        if body.endswith(variant) and _AREA.search(body[:-len(variant)]):
+            return body[:-len(variant)]
     return body
 
 
@@ -163,6 +174,8 @@ def printed_prefix(name: str, first: Division | None, text: str) -> str:
         if d is None:  # the division printed right before the name, longest name first
             for n in range(min(div.max_len, i), 1, -1):
                 found = div.by_name.get(text[i - n:i])
+                if found and text[i - n:i] in div.stems and not name.startswith("市"):
+                    found = tuple(x for x in found if x.rank != CITY)  # 淮安 + 民政局 is no 淮安市 name
                 d = _choose(found, text[:_CONTEXT_CHARS]) if found else None
                 if d is not None:
                     prefix, at = text[i - n:i], i - n
@@ -222,7 +235,7 @@ def identify(agency: str | None, text: str = "", fields: dict[str, str] | None =
         key_name = deepest.name + "人民政府"
         shown = name[:pos] + "人民政府"
     else:
-        key_name = (deepest.name if deepest else "") + expand(body)
+        key_name = (deepest.name if deepest else "") + _area_body(expand(body))
         shown = name[:pos] + expand(body) if name else None
     province, city, county = div.chain(deepest)
     level = "unknown"
@@ -245,6 +258,11 @@ def identify(agency: str | None, text: str = "", fields: dict[str, str] | None =
                     province=province.name if province else None,
                     city=city.name if city else None,
                     county=county.name if county else None, level=level)
+
+
+def names_a_place(name: str) -> bool:
+    """True when the name starts with a place the divisions know (河北省科技厅, 平潭县人民政府)."""
+    return bool(parse_places(clean(name), ocr=False)[0])
 
 
 def agency_key(agency: str | None, text: str = "") -> str | None:
