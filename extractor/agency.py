@@ -54,6 +54,12 @@ def _tables() -> tuple[list[tuple[str, str]], dict[str, str]]:
 
 
 @lru_cache(maxsize=1)
+def _national_prefixes() -> tuple[str, ...]:
+    with open(DATA / "national_prefixes.csv", encoding="utf-8", newline="") as fh:
+        return tuple(sorted((r["prefix"] for r in csv.DictReader(fh)), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
 def _domains() -> dict[str, str]:
     with open(DATA / "gov_domains.csv", encoding="utf-8", newline="") as fh:
         return {r["label"]: r["province_code"] for r in csv.DictReader(fh)}
@@ -215,6 +221,18 @@ def identify(agency: str | None, text: str = "", fields: dict[str, str] | None =
     div = divisions()
     _, bodies = _tables()
     name = clean(agency) if agency else ""
+    national = next((p for p in _national_prefixes() if name.startswith(p) and len(name) > len(p)), "")
+    if national:
+        # 国家税务总局平潭综合实验区税务局: a national organ's branch, placed by what follows
+        chain, pos, rest = parse_places(name[len(national):], text)
+        if chain:
+            deepest = chain[-1]
+            province, city, county = div.chain(deepest)
+            level = ("district" if county.name.endswith("区") else "county") if county else \
+                "city" if city else "province"
+            return Identity(name=national + rest, key=f"{_key_code(deepest)}:{national}{deepest.name}{expand(rest[pos:])}",
+                            province=province.name if province else None, city=city.name if city else None,
+                            county=county.name if county else None, level=level)
     chain, pos, name = parse_places(name, text) if name else ([], 0, "")
     if name and text:
         prefix = printed_prefix(name, chain[0] if chain else None, text)
@@ -251,13 +269,16 @@ def identify(agency: str | None, text: str = "", fields: dict[str, str] | None =
     if deepest is None:
         key = f"{UNPLACED}:{expand(clean(agency))}" if agency else None
     else:
-        code = deepest.code if deepest.rank != CITY or deepest.province_code not in MUNICIPALITY_CODES \
-            else deepest.province_code
-        key = f"{code}:{key_name}"
+        key = f"{_key_code(deepest)}:{key_name}"
     return Identity(name=shown or None, key=key,
                     province=province.name if province else None,
                     city=city.name if city else None,
                     county=county.name if county else None, level=level)
+
+
+def _key_code(d: Division) -> str:
+    # a municipality's prefecture entry is the province itself (310000 for 上海市's departments)
+    return d.province_code if d.rank == CITY and d.province_code in MUNICIPALITY_CODES else d.code
 
 
 def names_a_place(name: str) -> bool:

@@ -193,3 +193,12 @@ def test_a_contact_line_names_the_agency_only_when_it_names_a_place():
     text = "政府信息公开工作年度报告\n如对本报告有任何疑问，请与我局办公室联系。一、总体情况"
     meta = extract_meta(Document(text=text, path="x.txt", sha256="0" * 64, format="txt"), split_sections(text))
     assert (meta.agency, meta.agency_key) == (None, None)
+
+
+def test_a_national_organs_branch_is_placed_by_the_place_after_its_prefix():
+    who = identify("国家税务总局平潭综合实验区税务局")
+    assert (who.key, who.county, who.level) == ("350128:国家税务总局平潭综合实验区税务局", "平潭县", "county")
+    # The zone's 地方税务局 (merged into it in 2018) is another agency.
+    assert who.key != agency_key("平潭综合实验区地方税务局")
+    assert identify("国家税务总局河北省税务局").province == "河北省"
+    assert identify("国家税务总局").key == f"{UNPLACED}:国家税务总局"
