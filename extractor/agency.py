@@ -129,13 +129,7 @@ def parse_places(name: str, text: str = "", ocr: bool = True) -> tuple[list[Divi
         chain.append(d)
         pos = end
         if d.rank == COUNTY or d.zone:
-            # a special zone's name may follow its county's (none do today); a county ends the chain
-            more, end2 = div.match_prefix(name, pos, None)
-            zones = tuple(z for z in more if z.zone and z.code == d.code)
-            if zones:
-                chain.append(zones[0])
-                pos = end2
-            break
+            break  # nothing lies within a county or a zone
     return chain, pos, name
 
 
