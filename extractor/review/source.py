@@ -41,8 +41,12 @@ def _body_offset(section: dict, spans: list[tuple[int, int, str]]) -> tuple[int,
     if votes:
         k, n = votes.most_common(1)[0]
         return k, n
-    # No span lands here: the heading, then a line break, is the usual gap.
-    return min(room, len(section.get("heading") or "") + 1), 0
+    # No span lands here (nothing on the page points into it, so only the offsets shown depend on
+    # this): the heading, then as much whitespace before the body as after it, is the usual layout.
+    heading = len(section.get("heading") or "")
+    if heading > room:
+        return room, 0
+    return heading + (room - heading) // 2, 0
 
 
 def source_segments(record: dict) -> list[dict]:

@@ -30,6 +30,17 @@
     return { present: true, value: o };
   }
 
+  // Why a cell is null, where the reader said so: its errors name the table and row
+  // ("table 二: licensing: digits '3960181' run together have 11 readings … cells left null").
+  var TABLE_NUM = { active_disclosure: "二", applications: "三", review_litigation: "四" };
+  function nullReason(path) {
+    var m = /^tables\.(\w+)\.(?:rows\.)?(\w+)\.\w+$/.exec(path);
+    if (!m || !TABLE_NUM[m[1]]) return null;
+    var head = "table " + TABLE_NUM[m[1]] + ": " + m[2] + ":";
+    var hit = (R.errors || []).filter(function (e) { return e.message.indexOf(head) === 0; })[0];
+    return hit ? hit.message : null;
+  }
+
   // ---- cells --------------------------------------------------------------------------------
   function cellTd(path) {
     var g = get(R, path), prov = PROV[path], panel = CELLS[path], cls, text, why;
@@ -42,8 +53,11 @@
         why = "null in the report; settled across years by the panel (" + panel.how + ")" + (panel.note ? ": " + panel.note : "");
       } else {
         cls = "null"; text = "null";
+        var said = nullReason(path);
         why = panel ? "null: " + panel.how + (panel.note ? " — " + panel.note : "")
-                    : "null: blank, “/”, “—” or digits the reader could not split with certainty (the feed gives no per-cell reason; see Errors)";
+                    : said ? "null: " + said
+                    : "null: the report prints a blank, “/” or “—” here, or nothing the reader could place";
+        if (said && !panel) cls += " noted";
       }
     } else if (prov) {
       cls = "read"; text = num(g.value);
@@ -188,11 +202,12 @@
         return '<li class="' + esc(it.status) + '"><span class="badge ' + esc(it.status) + '">' + esc(it.status) + '</span> <code>' +
           esc(it.scope) + '</code>' + nums + (it.message ? ' — ' + esc(it.message) : "") + links + '</li>';
       });
-      var shown = c.status === "fail" ? items.filter(function (s) { return s.indexOf('class="fail"') >= 0; }) : items;
+      // Items with the check's own status are shown (a passed check's items fold away).
+      var shown = c.status === "pass" ? [] : items.filter(function (s, i) { return c.items[i].status === c.status; });
       var rest = items.length - shown.length;
       return '<div class="check ' + esc(c.status) + '" data-check="' + esc(name) + '"><span class="badge ' + esc(c.status) + '">' +
         esc(c.status) + '</span> <b>' + esc(name) + '</b><ul class="items">' + shown.join("") + '</ul>' +
-        (rest ? '<details><summary class="muted">' + rest + ' more items</summary><ul class="items">' +
+        (rest ? '<details><summary class="muted">' + rest + (shown.length ? ' more items' : ' items') + '</summary><ul class="items">' +
           items.filter(function (s) { return shown.indexOf(s) < 0; }).join("") + '</ul></details>' : "") + '</div>';
     }).join("");
   }
@@ -287,7 +302,7 @@
     Array.prototype.forEach.call(document.querySelectorAll("td.c.selected"), function (e) { e.classList.remove("selected"); });
     var td = document.querySelector('td.c[data-p="' + id.replace(/"/g, '\\"') + '"]');
     if (td) td.classList.add("selected");
-    if (!r) { info.textContent = id + ": no span in the source text"; return; }
+    if (!r) { info.textContent = id + " — " + (td ? td.title : "no span in the source text"); return; }
     var seg = segmentOf(r.a, r.b);
     var prov = PROV[id];
     if (!seg) {
