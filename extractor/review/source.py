@@ -32,12 +32,12 @@ def _body_offset(section: dict, spans: list[tuple[int, int, str]]) -> tuple[int,
     for a, b, text in spans:
         if not text or not (start <= a < end):
             continue
-        i = body.find(text)
-        while i >= 0:
-            k = a - start - i
-            if 0 <= k <= room:
-                votes[k] += 1
-            i = body.find(text, i + 1)
+        # k = a - start - i lies in [0, room], so the span's text can only sit at i in this window
+        lo, hi = max(0, a - start - room), a - start
+        i = body.find(text, lo, hi + len(text))
+        while 0 <= i <= hi:
+            votes[a - start - i] += 1
+            i = body.find(text, i + 1, hi + len(text))
     if votes:
         k, n = votes.most_common(1)[0]
         return k, n
