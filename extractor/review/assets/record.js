@@ -207,7 +207,7 @@
       var rest = items.length - shown.length;
       return '<div class="check ' + esc(c.status) + '" data-check="' + esc(name) + '"><span class="badge ' + esc(c.status) + '">' +
         esc(c.status) + '</span> <b>' + esc(name) + '</b><ul class="items">' + shown.join("") + '</ul>' +
-        (rest ? '<details><summary class="muted">' + rest + (shown.length ? ' more items' : ' items') + '</summary><ul class="items">' +
+        (rest ? '<details><summary class="muted">' + rest + (shown.length ? ' more' : '') + (rest === 1 ? ' item' : ' items') + '</summary><ul class="items">' +
           items.filter(function (s) { return shown.indexOf(s) < 0; }).join("") + '</ul></details>' : "") + '</div>';
     }).join("");
   }
