@@ -162,6 +162,33 @@ def test_same_agency_years_are_grouped(site, records):
     assert [y for _, y, _ in zone] == [2016, 2019, 2021]
 
 
+def test_agency_key_groups_spellings_when_the_feed_has_it(tmp_path, records):
+    """meta.agency_key (one key per agency, whatever the spelling) wins over meta.agency."""
+    lines = []
+    for r in records:
+        r = json.loads(json.dumps(r))
+        if "pingtan" in r["source"]["path"]:
+            r["meta"]["agency_key"] = "fj-pingtan-zone"
+            if "2021" in r["source"]["path"]:
+                r["meta"]["agency"] = "平潭综合实验区管委会"
+        lines.append(json.dumps(r, ensure_ascii=False))
+    feed = tmp_path / "keyed.jsonl"
+    feed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cli("review", str(feed), "-o", str(tmp_path / "site"))
+    groups = script_data(tmp_path / "site" / "agencies.js", "REVIEW_AGENCIES")
+    assert list(groups) == ["fj-pingtan-zone"]
+    assert [y for _, y, _ in groups["fj-pingtan-zone"]] == [2016, 2019, 2021]
+
+
+def test_a_rerun_leaves_no_orphan_pages(tmp_path, feed):
+    out = tmp_path / "site"
+    cli("review", str(feed), "-o", str(out))
+    one = tmp_path / "one.jsonl"
+    one.write_text(feed.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    cli("review", str(one), "-o", str(out))
+    assert len(list((out / "r").glob("*.html"))) == 1
+
+
 def test_site_is_self_contained(site):
     """No script, style or image is fetched from anywhere but the site itself."""
     for f in site.rglob("*"):
@@ -345,3 +372,23 @@ def test_browser_phone_width_has_no_sideways_page_scroll(browser, site, records,
     fonts = p.page.evaluate("getComputedStyle(document.body).fontFamily")
     assert "Noto Sans CJK SC" in fonts
     p.close()
+
+
+def test_browser_every_fixture_page_opens_without_errors(browser, tmp_path):
+    """All 44 records of evals/fixtures (PDF, CSV exports with non-report rows, OCR markdown,
+    legacy tables): each page draws, and every read cell's span is marked in the source text."""
+    feed = tmp_path / "fixtures.jsonl"
+    cli("extract", str(FIXTURES.relative_to(ROOT)), "-o", str(feed), "-q", "--no-resume", check=False)
+    records = read_feed(feed)
+    assert len(records) >= 40
+    cli("review", str(feed), "-o", str(tmp_path / "site"))
+    index = Page(browser, tmp_path / "site" / "index.html")
+    assert "of %d records" % len(records) in index.page.locator("#count").inner_text()
+    index.close()
+    for r in records:
+        p = Page(browser, tmp_path / "site" / "r" / f"{r['id']}.html")
+        marked = set(p.page.evaluate("""() => Array.from(document.querySelectorAll('.source-text .p.cell'))
+                                           .map(e => e.dataset.a)"""))
+        starts = {str(v["start"]) for v in r["provenance"].values()}
+        assert starts <= marked, (r["source"]["path"], sorted(starts - marked)[:5])
+        p.close()

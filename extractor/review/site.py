@@ -154,6 +154,8 @@ def build_site(feed: Path, out: Path, panel_dir: Path | None = None) -> SiteSumm
     summary = SiteSummary(findings=panel.findings, settled_cells=panel.cells)
     pages_dir = out / PAGES
     pages_dir.mkdir(parents=True, exist_ok=True)
+    for stale in pages_dir.glob("*.html"):  # a re-run over a smaller feed leaves no orphan pages
+        stale.unlink()
     (out / "assets").mkdir(exist_ok=True)
     for asset in ("review.css", "index.js", "record.js"):
         shutil.copyfile(ASSETS / asset, out / "assets" / asset)
