@@ -361,6 +361,17 @@ def test_browser_null_and_settled_cells_say_why(browser, panel_site, records):
     p.close()
 
 
+def test_browser_index_with_a_panel_filters_copied_sections(browser, panel_site, records):
+    p = Page(browser, panel_site / "index.html")
+    assert p.page.locator("th[data-sort=findings]").count() == 1
+    p.page.check("input[data-flag=copied]")
+    rows = p.page.locator("#rows tr")
+    assert sorted(t.split("\t")[0] for t in rows.all_inner_texts()) == sorted(
+        by_name(records, n)["source"]["path"] for n in ("corpus_021", "corpus_023"))
+    assert "copied" in rows.first.inner_text()
+    p.close()
+
+
 @pytest.mark.parametrize("page", ["index", "seed_000"])
 def test_browser_phone_width_has_no_sideways_page_scroll(browser, site, records, page):
     path = site / "index.html" if page == "index" else site / "r" / f"{by_name(records, page)['id']}.html"
