@@ -380,6 +380,10 @@ def test_browser_phone_width_has_no_sideways_page_scroll(browser, site, records,
         Array.from(document.querySelectorAll('*')).filter(e => e.getBoundingClientRect().right > 391
             && !e.parentElement.closest('.scroll-x, .source-pane')).map(e => e.tagName + '.' + e.className)]""")
     assert width <= 391, wide
+    if page == "index":  # the header cells shown line up with the row cells shown
+        shown = p.page.evaluate("""() => [...['thead th', '#rows tr:first-child td']].map(sel =>
+            Array.from(document.querySelectorAll(sel)).filter(e => getComputedStyle(e).display !== 'none').length)""")
+        assert shown[0] == shown[1] and shown[0] >= 7
     fonts = p.page.evaluate("getComputedStyle(document.body).fontFamily")
     assert "Noto Sans CJK SC" in fonts
     p.close()

@@ -58,7 +58,11 @@
   }
   function cell(r, f) {
     var v = r[F[f]];
-    if (f === "file") return '<td class="file"><a href="r/' + esc(r[F.page]) + '.html">' + esc(v) + '</a></td>';
+    if (f === "file") {
+      var cut = v.lastIndexOf("/") + 1;  // the folder folds away on a phone
+      return '<td class="file"><a href="r/' + esc(r[F.page]) + '.html" title="' + esc(v) + '"><span class="dir">' +
+        esc(v.slice(0, cut)) + '</span>' + esc(v.slice(cut)) + '</a></td>';
+    }
     if (f === "failed") {
       return '<td>' + (v ? v.split(" ").map(function (c) { return '<span class="badge fail">' + esc(c) + '</span>'; }).join(" ") : '<span class="muted">0</span>') + '</td>';
     }
@@ -82,7 +86,8 @@
         COLS.map(function (c) { return cell(r, c[0]); }).join("") + '</tr>';
     }).join("");
     Array.prototype.forEach.call(document.querySelectorAll("th[data-sort]"), function (th) {
-      th.className = th.dataset.sort === state.sort ? (state.dir > 0 ? "sorted-asc" : "sorted-desc") : "";
+      th.classList.toggle("sorted-asc", th.dataset.sort === state.sort && state.dir > 0);
+      th.classList.toggle("sorted-desc", th.dataset.sort === state.sort && state.dir < 0);
     });
   }
   var app = document.getElementById("app");
