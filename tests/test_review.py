@@ -372,6 +372,25 @@ def test_browser_index_with_a_panel_filters_copied_sections(browser, panel_site,
     p.close()
 
 
+def test_browser_markup_in_the_feed_is_shown_as_text(browser, tmp_path, records):
+    """A report's text is data: '</script>' or tags in it neither break the page nor run."""
+    r = json.loads(json.dumps(by_name(records, "seed_000")))
+    evil = "</script><script>window.PWNED=1</script><b>bold</b>"
+    r["errors"].append({"stage": "load", "message": evil})
+    r["meta"]["agency"] = "<img src=x onerror=window.PWNED=2>益阳市民政局"
+    feed = tmp_path / "evil.jsonl"
+    feed.write_text(json.dumps(r, ensure_ascii=False) + "\n", encoding="utf-8")
+    cli("review", str(feed), "-o", str(tmp_path / "site"))
+    for path in (tmp_path / "site" / "index.html", tmp_path / "site" / "r" / f"{r['id']}.html"):
+        p = Page(browser, path)
+        assert p.page.evaluate("window.PWNED") is None
+        assert p.page.locator("b", has_text="bold").count() == 0
+        p.close()
+    p = Page(browser, tmp_path / "site" / "r" / f"{r['id']}.html")
+    assert evil in p.page.locator("h2:has-text('Errors') + ul").inner_text()
+    p.close()
+
+
 @pytest.mark.parametrize("page", ["index", "seed_000"])
 def test_browser_phone_width_has_no_sideways_page_scroll(browser, site, records, page):
     path = site / "index.html" if page == "index" else site / "r" / f"{by_name(records, page)['id']}.html"
