@@ -35,8 +35,8 @@ def detect_template(text: str) -> tuple[str, int | None]:
 
 # ---------------------------------------------------------------------------------------------
 # Is this document an annual report at all? A report has the shape of one: its title (ending in
-# 政府信息公开工作年度报告 or a variant), its sections (three or more of the outline's headings),
-# or its tables (read with numbers). Chinese text about the reports — a 通知 asking for them, a
+# 政府信息公开工作年度报告 or a variant), its opening naming itself (本报告…, 现公布…), its
+# sections (three or more of the outline's headings), or its tables (read with numbers). Chinese text about the reports — a 通知 asking for them, a
 # policy, a README, a page of site navigation — has none of these, or announces another kind of
 # document in its title. The phrases are data: template/report_shape.csv.
 
@@ -111,6 +111,10 @@ def not_report_reason(title: str | None, text: str, sections_found: int | None =
     if len(body) < MIN_REPORT_TEXT:
         return f"no report text: content has {len(body)} characters"
     if has_tables or any(_is_title_of_report(c) for c in candidates):
+        return None
+    # a report announcing itself in its opening: 本报告根据《条例》…, 现公布本机关…年度报告
+    if any(p.search(opening) for p, _ in _shape("self_reference")) and \
+            any(p.search(opening) for p, _ in _shape("disclosure")):
         return None
     if sections_found is None:
         from .sections import split_sections

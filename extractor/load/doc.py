@@ -25,13 +25,19 @@ from ..document import Document, LoadError
 from . import register
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file signature of .doc / WPS files
+# Stream names (stored UTF-16LE in the OLE2 directory) of a Word 97 / WPS Office file, and of a
+# Microsoft Works .wps (CONTENTS).
+_DOCUMENT_STREAMS = ("WordDocument", "CONTENTS")
 DEBIAN_PACKAGE = "libreoffice-writer-nogui"
 CONVERT_TIMEOUT = float(os.environ.get("EXTRACTOR_SOFFICE_TIMEOUT", "180"))
 
 
 def soffice() -> str | None:
     """The LibreOffice executable, or None when LibreOffice is not installed."""
-    return os.environ.get("EXTRACTOR_SOFFICE") or shutil.which("soffice") or shutil.which("libreoffice")
+    given = os.environ.get("EXTRACTOR_SOFFICE")
+    if given:
+        return given if Path(given).exists() else None
+    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def missing_converter_message(kind: str) -> str:
@@ -97,6 +103,15 @@ def load_doc(path: Path, data: bytes, sha: str) -> Iterator[Document]:
         return
     if kind == "other":
         raise LoadError(f"not a Word or WPS document: no OLE2, RTF or ZIP signature at the start of the {suffix} file")
+    if kind == "ole2" and not any(name.encode("utf-16-le") in data for name in _DOCUMENT_STREAMS):
+        raise LoadError(f"not a Word or WPS document: the {suffix} file is an OLE2 container without a "
+                        f"WordDocument stream (an Excel or PowerPoint file under this name, or damaged)")
     converted = convert_to_docx(data, ".rtf" if kind == "rtf" else suffix)
     for doc in load_docx(path, converted, sha):
+        # A damaged file LibreOffice cannot parse as Word it imports as raw text: the bytes
+        # show up as replacement characters, and the file's signature with them.
+        garbage = doc.text.count("\ufffd")
+        if garbage > 20 or garbage > 0.01 * len(doc.text):
+            raise LoadError(f"LibreOffice could not convert the file as a Word/WPS document (damaged?): "
+                            f"it read as raw bytes ({garbage} undecodable characters)")
         yield dataclasses.replace(doc, format=fmt, warnings=doc.warnings + [f"{fmt}: converted to .docx by LibreOffice"])

@@ -143,6 +143,6 @@ def load() -> Template:
     sections = tuple((s["key"], tuple(s["phrases"].split("|"))) for s in _read("sections.csv"))
     detection = tuple((d["template"], re.compile("|".join(phrase_pattern(p) for p in d["phrases"].split("|"))))
                       for d in _read("detect.csv"))
-    shape = tuple((r["kind"], re.compile("|".join(phrase_pattern(p) for p in r["phrases"].split("|"))),
+    shape = tuple((r["kind"], re.compile("|".join(phrase_pattern(p) for p in r["phrases"].split("|") if p)),
                    r["reason"] or "") for r in _read("report_shape.csv"))
     return Template(tuple(rows), sets, identities, legacy, sections, detection, shape)
