@@ -44,6 +44,7 @@ MIN_REPORT_TEXT = 50  # characters, whitespace aside, below which there is no re
 _TITLE_LINES = 3  # a title printed over up to three lines (2024 年上海市科委政府信息公开工作 / 年度报告)
 _TITLE_MAX = 80
 _TRAILING = re.compile(r"[\s.。…·_\-—:：]+$|[（(【\[][^（()）【】\[\]]{0,16}[)）】\]]\s*$")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _SITE_SUFFIX = re.compile(r"\s*(?:[_｜|]| - | — ).*$")
 
 
@@ -81,7 +82,23 @@ def title_candidates(title: str | None, text: str) -> list[str]:
 def _is_title_of_report(candidate: str) -> bool:
     if any(p.search(candidate) for p, _ in _shape("not_title")):
         return False  # a line of site navigation, not a title
-    return any(_ends_with(candidate, p) for p, _ in _shape("title"))
+    # the phrase after an agency or a year: 政府信息公开年报 alone names a site's column
+    return any(m.end() == len(candidate) and m.start() > 0
+               for p, _ in _shape("title") for m in p.finditer(candidate))
+
+
+def _lists_reports(text: str) -> bool:
+    """A page listing reports (a site's column of them): lines naming reports of three or more
+    different years. A report's own page repeats its one title (crawler headers, breadcrumb)."""
+    patterns = [p for p, _ in _shape("title")]
+    years = set()
+    for line in text.split("\n"):
+        for p in patterns:
+            for m in p.finditer(line):
+                year = _YEAR.findall(line[max(0, m.start() - 30):m.start()])
+                if year:
+                    years.add(year[-1])
+    return len(years) >= 3
 
 
 def count_sections(sections) -> int:
@@ -110,7 +127,11 @@ def not_report_reason(title: str | None, text: str, sections_found: int | None =
     body = re.sub(r"\s+", "", text)
     if len(body) < MIN_REPORT_TEXT:
         return f"no report text: content has {len(body)} characters"
-    if has_tables or any(_is_title_of_report(c) for c in candidates):
+    if has_tables:
+        return None
+    if _lists_reports(text):
+        return "a list of annual reports (a site's navigation or column page), not a report"
+    if any(_is_title_of_report(c) for c in candidates):
         return None
     # a report announcing itself in its opening: 本报告根据《条例》…, 现公布本机关…年度报告
     if any(p.search(opening) for p, _ in _shape("self_reference")) and \
