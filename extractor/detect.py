@@ -130,7 +130,7 @@ def not_report_reason(title: str | None, text: str, sections_found: int | None =
     if has_tables:
         return None
     if _lists_reports(text):
-        return "a list of annual reports (a site's navigation or column page), not a report"
+        return "a list of annual reports (a site's navigation or column page)"
     if any(_is_title_of_report(c) for c in candidates):
         return None
     # a report announcing itself in its opening: 本报告根据《条例》…, 现公布本机关…年度报告
