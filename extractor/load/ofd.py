@@ -11,12 +11,12 @@ path strokes, so rows and cells are rebuilt here from the coordinates:
   vertically in its cell sits a little lower than the label beside it);
 - a horizontal gap wider than the type size separates cells; a line of two or more cells is a
   table row, its cells joined by tabs;
-- in a block of consecutive rows holding numbers, the numbers' centres are clustered into
-  columns; where a row has no number in a column it gets an empty cell, so no number shifts
-  column. A block ends at two lines in a row without numbers (a caption and a header), so the
-  rows of 二's one-value blocks (行政许可) are not padded to the three columns of its first
-  block. A column that no row of its block fills cannot be seen: then the row reads one value
-  short and the reader leaves it null.
+- in a block of table rows, the numbers' centres are clustered into columns; where a row has
+  no number in a column it gets an empty cell, so no number shifts column. A column that no
+  row of its block fills cannot be seen: then the row reads one value short and the reader
+  leaves it null;
+- a label spanning rows, centred in its cell, is moved before the first row of its span
+  (_hoist_group_labels).
 """
 from __future__ import annotations
 
@@ -136,6 +136,79 @@ def _row_cells(row: list[_Piece], columns: list[float]) -> list[str]:
     return out
 
 
+_GROUP_LABEL = re.compile(r"^(?:[（(][一二三四五六七八九十]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．])")
+_FIRST_OF_SEQUENCE = re.compile(r"^(?:1\s*[.．、]|[（(]\s*一\s*[)）]|一\s*[、.．])")
+_SAME_COLUMN = 1.0  # mm: label pieces starting this close together stand in one column
+
+
+def _table_block(lines: list[list[_Piece]], i: int) -> tuple[list[list[_Piece]], int]:
+    """The table rows from line i on: lines holding numbers, and between them lines that lie
+    wholly left of the numbers (labels wrapped in their cells, labels of row groups). A line
+    reaching into the number columns (a header, a caption across the table) ends the block."""
+    last = i
+    first_number = min(p.x0 for p in lines[i] if p.numeric)
+    j = i + 1
+    while j < len(lines):
+        if any(p.numeric for p in lines[j]):
+            first_number = min([first_number] + [p.x0 for p in lines[j] if p.numeric])
+            last = j
+        elif not all(p.x1 < first_number - 0.5 for p in lines[j]):
+            break
+        j += 1
+    return lines[i:last + 1], last + 1
+
+
+def _label_columns(block: list[list[_Piece]]) -> list[float]:
+    starts = sorted(p.x0 for ln in block for p in ln if not p.numeric)
+    columns: list[float] = []
+    for x in starts:
+        if not columns or x - columns[-1] > _SAME_COLUMN:
+            columns.append(x)
+    return columns
+
+
+def _hoist_group_labels(block: list[list[_Piece]]) -> list[list[_Piece]]:
+    """A label spanning rows (（三）不予公开 over its eight rows) stands at the middle of its
+    span when the cell centres it vertically; the table reader needs it before its first row.
+    Its first row is the nearest one above whose label, in the next column to the right, opens
+    a sequence (1. / （一） / 一、); the label is moved there, alone on a line. A label already
+    on or just above such a row stays."""
+    columns = _label_columns(block)
+
+    def column_of(p: _Piece) -> int:
+        return min(range(len(columns)), key=lambda k: abs(columns[k] - p.x0))
+
+    out = [list(ln) for ln in block]
+    inserts: dict[int, list[_Piece]] = {}
+    for i, line in enumerate(out):
+        labels = [p for p in line if not p.numeric]
+        numbered = any(p.numeric for p in line)
+        for p in labels:
+            if not _GROUP_LABEL.match(p.text) or (numbered and p is labels[-1]) or (not numbered and len(line) > 1):
+                continue  # a row's own label, or a line of several labels: left alone
+            rest = [q for q in line if q is not p and not q.numeric]
+            following = rest[0] if rest else next((ln[0] for ln in out[i + 1:i + 2] if ln), None)
+            if following is not None and _FIRST_OF_SEQUENCE.match(following.text):
+                continue  # already at the top of its rows
+            col = column_of(p)
+            for j in range(i - 1, -1, -1):
+                here = [q for q in out[j] if not q.numeric]
+                if any(column_of(q) == col for q in here):
+                    break  # a sibling's label: the search left this group
+                child = [q for q in here if column_of(q) == col + 1]
+                if child and _FIRST_OF_SEQUENCE.match(child[0].text):
+                    line.remove(p)
+                    inserts.setdefault(j, []).append(p)
+                    break
+    result: list[list[_Piece]] = []
+    for i, line in enumerate(out):
+        for p in sorted(inserts.get(i, []), key=lambda q: q.x0):
+            result.append([p])
+        if line:
+            result.append(line)
+    return result
+
+
 def _page_lines(page) -> list[str]:
     lines = [_pieces(line) for line in _lines(page.runs)]
     lines = [ln for ln in lines if ln]
@@ -147,23 +220,12 @@ def _page_lines(page) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(lines):
-        # a block of table rows: lines holding numbers, allowing one line without numbers
-        # between them (a label that wrapped inside its cell)
         if any(p.numeric for p in lines[i]) and len(lines[i]) > 1:
-            j = i + 1
-            while j < len(lines):
-                if any(p.numeric for p in lines[j]):
-                    j += 1
-                elif j + 1 < len(lines) and any(p.numeric for p in lines[j + 1]) and len(lines[j + 1]) > 1:
-                    j += 2
-                else:
-                    break
-            block = lines[i:j]
+            block, i = _table_block(lines, i)
             columns = _columns([ln for ln in block if any(p.numeric for p in ln)])
-            for ln in block:
+            for ln in _hoist_group_labels(block):
                 cells = _row_cells(ln, columns) if any(p.numeric for p in ln) else [p.text for p in ln]
                 out.append("\t".join(cells) if len(cells) > 1 else cells[0])
-            i = j
             continue
         ln = lines[i]
         out.append("\t".join(p.text for p in ln) if len(ln) > 1 else ln[0].text)
