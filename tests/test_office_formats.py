@@ -274,3 +274,54 @@ def test_xlsx_broken(tmp_path):
     openpyxl.Workbook().save(empty)
     with pytest.raises(LoadError, match="empty workbook"):
         list(load_path(empty))
+
+
+# ---------------------------------------------------------------------------------------------
+# A folder as a user has it: the CLI reads every one of these formats, and tells reports apart
+
+@needs_soffice
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_folder_of_office_files_through_the_cli(doc_files, tmp_path):
+    import json
+    import os
+    import sys
+
+    from test_is_report import NOTICE
+
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    shutil.copy(doc_files[SOURCES[2]], folder / "民政局年报.doc")
+    shutil.copy(doc_files[SOURCES[0]], folder / "平桥区年报.wps")
+    write_ofd(label_of(SOURCES[2]), tmp_path / "report.ofd")
+    shutil.copy(tmp_path / "report.ofd", folder / "年报.ofd")
+    write_tables_xlsx(label_of(SOURCES[1]), folder / "统计表.xlsx")
+    (folder / "通知.txt").write_text(NOTICE, encoding="utf-8")
+    shutil.copy(Path(__file__).resolve().parent.parent / "README.md", folder / "README.md")
+    feed = tmp_path / "feed.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.run([sys.executable, "-m", "extractor.cli", "extract", str(folder), "-o", str(feed),
+                           "--llm", "rules"], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    records = {Path(r["source"]["path"]).name: r for r in map(json.loads, feed.read_text(encoding="utf-8").splitlines())}
+    assert {name: (r["source"]["format"], r["is_report"], r["template"]) for name, r in records.items()} == {
+        "民政局年报.doc": ("doc", True, "2021"), "平桥区年报.wps": ("wps", True, "2021"),
+        "年报.ofd": ("ofd", True, "2021"), "统计表.xlsx": ("xlsx", True, "2021"),
+        "通知.txt": ("txt", False, "none"), "README.md": ("md", False, "none")}
+    want = label_of(SOURCES[1])["tables"]["applications"]["rows"]["results_total"]
+    assert records["统计表.xlsx"]["tables"]["applications"]["rows"]["results_total"] == want
+    assert "reports: 4" in proc.stderr + proc.stdout and "not reports: 2" in proc.stderr + proc.stdout
+
+
+@needs_soffice
+def test_rtf_saved_as_doc(tmp_path):
+    """Word also saves RTF under a .doc name; LibreOffice reads it, tables and all."""
+    write_docx(report_blocks(label_of(SOURCES[2])), tmp_path / "report.docx")
+    subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--convert-to", "rtf", "--outdir", str(tmp_path / "rtf"), str(tmp_path / "report.docx")],
+                   check=True, capture_output=True, timeout=180)
+    path = tmp_path / "report.doc"
+    shutil.copy(tmp_path / "rtf" / "report.rtf", path)
+    assert path.read_bytes().startswith(b"{\\rtf")
+    doc, _, tables = read_back(path)
+    assert doc.format == "doc"
+    assert_tables_match(tables, label_of(SOURCES[2]))
