@@ -157,6 +157,8 @@ def test_ofd_read_as_labelled(tmp_path, source):
     assert_tables_match(tables, label_of(source))
     assert "\n一、总体情况\n" in doc.text and "— 1 —" not in doc.text  # page numbers dropped
     assert "规章\t" in doc.text  # table rows as tab-separated cells
+    # the paragraph wrapped over three lines on the page is one line again
+    assert any(ln.startswith("2024 年，平桥区") and ln.endswith("依法获取政府信息。") for ln in doc.text.split("\n"))
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")

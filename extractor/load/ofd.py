@@ -209,6 +209,27 @@ def _hoist_group_labels(block: list[list[_Piece]]) -> list[list[_Piece]]:
     return result
 
 
+_OPENS_PARAGRAPH = re.compile(r"\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[（(]\s*[一二三四五六七八九十]{1,3}\s*[）)]|\d{1,2}\s*[、．.]|#)")
+
+
+def _edge(values: list[float], side: str) -> float | None:
+    """The page's text margin: the farthest line start (or end) that another line shares to
+    within 1.5 mm (one line's hanging punctuation must not move it)."""
+    ordered = sorted(values, reverse=side == "right")
+    for v in ordered:
+        if sum(abs(v - w) <= 1.5 for w in values) >= 2:
+            return v
+    return None
+
+
+def _continues(prev: _Piece, nxt: _Piece, left: float | None, right: float | None) -> bool:
+    """A prose line that reaches the right margin goes on in the next line when that one starts
+    at the left margin (a new paragraph is indented, a heading opens with its enumerator)."""
+    if left is None or right is None or nxt.numeric:
+        return False
+    return prev.x1 >= right - 2.0 and abs(nxt.x0 - left) <= 1.0 and not _OPENS_PARAGRAPH.match(nxt.text)
+
+
 def _page_lines(page) -> list[str]:
     lines = [_pieces(line) for line in _lines(page.runs)]
     lines = [ln for ln in lines if ln]
@@ -218,9 +239,14 @@ def _page_lines(page) -> list[str]:
     while lines and len(lines[0]) == 1 and _PAGE_NUMBER.match(lines[0][0].text):
         lines.pop(0)
     out: list[str] = []
+    singles = [ln[0] for ln in lines if len(ln) == 1 and not ln[0].numeric]
+    left = _edge([p.x0 for p in singles], "left")
+    right = _edge([p.x1 for p in singles], "right")
+    prose_prev: _Piece | None = None
     i = 0
     while i < len(lines):
         if any(p.numeric for p in lines[i]) and len(lines[i]) > 1:
+            prose_prev = None
             block, i = _table_block(lines, i)
             columns = _columns([ln for ln in block if any(p.numeric for p in ln)])
             for ln in _hoist_group_labels(block):
@@ -228,7 +254,11 @@ def _page_lines(page) -> list[str]:
                 out.append("\t".join(cells) if len(cells) > 1 else cells[0])
             continue
         ln = lines[i]
-        out.append("\t".join(p.text for p in ln) if len(ln) > 1 else ln[0].text)
+        if prose_prev is not None and len(ln) == 1 and _continues(prose_prev, ln[0], left, right):
+            out[-1] = _glue(out[-1], ln[0].text)
+        else:
+            out.append("\t".join(p.text for p in ln) if len(ln) > 1 else ln[0].text)
+        prose_prev = ln[0] if len(ln) == 1 and not ln[0].numeric else None
         i += 1
     return out
 
