@@ -66,6 +66,18 @@ NAVIGATION_HOME = """某某区人民政府
 """
 
 
+INTERPRETATION = """《某某区2023年政府信息公开工作年度报告》解读
+一、总体情况
+2023年，某某区主动公开政府信息5236条，受理政府信息公开申请87件，均按期答复。
+二、主动公开政府信息情况
+全区各部门通过政府网站、政务新媒体等平台主动公开规范性文件、财政预决算等信息。
+三、收到和处理政府信息公开申请情况
+全年新收申请87件，上年结转3件，予以公开41件，部分公开12件。
+四、政府信息公开行政复议、行政诉讼情况
+全年因政府信息公开被申请行政复议2件，提起行政诉讼1件。
+"""
+
+
 def record_of(path: Path):
     docs = list(load_path(path))
     assert len(docs) == 1
@@ -81,6 +93,7 @@ def classify_error(record) -> str:
     ("policy.txt", POLICY, "a 条例 (regulations)"),
     ("navigation.html", NAVIGATION, "a list of annual reports"),
     ("home.txt", NAVIGATION_HOME, "does not have the shape"),
+    ("interpretation.txt", INTERPRETATION, "a 解读"),
 ])
 def test_chinese_text_about_reports_is_not_a_report(tmp_path, name, content, why):
     path = tmp_path / name

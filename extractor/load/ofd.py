@@ -265,7 +265,10 @@ def _page_lines(page) -> list[str]:
 
 @register(".ofd")
 def load_ofd(path: Path, data: bytes, sha: str) -> Iterator[Document]:
-    import ofdkit
+    try:
+        import ofdkit
+    except ImportError:
+        raise LoadError("reading .ofd needs the ofdkit package: pip install ofdkit")
 
     if data[:4] != b"PK\x03\x04":
         raise LoadError("not an OFD file: an OFD is a ZIP package, and this file is not one")

@@ -93,7 +93,10 @@ def _sheet_grid(ws, formulas) -> tuple[list[list[str | None]], int]:
 
 @register(".xlsx", ".xlsm")
 def load_xlsx(path: Path, data: bytes, sha: str) -> Iterator[Document]:
-    import openpyxl
+    try:
+        import openpyxl
+    except ImportError:
+        raise LoadError("reading .xlsx needs the openpyxl package: pip install openpyxl")
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
