@@ -105,6 +105,8 @@ class Template:
     legacy_keys: tuple[tuple[str, re.Pattern, str], ...]
     sections: tuple[tuple[str, tuple[str, ...]], ...]
     detection: tuple[tuple[str, re.Pattern], ...]
+    # report_shape.csv: (kind, pattern, reason) — what makes a document an annual report or not
+    report_shape: tuple[tuple[str, re.Pattern, str], ...] = ()
 
     def table_rows(self, table: str, generation: str | None = None) -> list[Row]:
         gens = {"any", generation} if generation else None
@@ -141,4 +143,6 @@ def load() -> Template:
     sections = tuple((s["key"], tuple(s["phrases"].split("|"))) for s in _read("sections.csv"))
     detection = tuple((d["template"], re.compile("|".join(phrase_pattern(p) for p in d["phrases"].split("|"))))
                       for d in _read("detect.csv"))
-    return Template(tuple(rows), sets, identities, legacy, sections, detection)
+    shape = tuple((r["kind"], re.compile("|".join(phrase_pattern(p) for p in r["phrases"].split("|") if p)),
+                   r["reason"] or "") for r in _read("report_shape.csv"))
+    return Template(tuple(rows), sets, identities, legacy, sections, detection, shape)
