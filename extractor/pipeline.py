@@ -456,4 +456,7 @@ def _progress_bar(progress: bool | None, total: int):
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, unit="file", file=sys.stderr, desc="extract", dynamic_ncols=True)
+    import shutil
+    # shutil falls back to 80×24 where the terminal reports no size (tqdm would then draw nothing)
+    size = shutil.get_terminal_size()
+    return tqdm(total=total, unit="file", file=sys.stderr, desc="extract", ncols=size.columns, nrows=size.lines)
