@@ -84,10 +84,18 @@ def cmd_extract(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _say("extractor: interrupted; the feed keeps every record written so far — run the same "
              "command again to resume")
-        sys.stderr.flush()
-        os._exit(EXIT_INTERRUPTED)  # threads still waiting on an endpoint must not hold the exit
-    except (IsADirectoryError, PermissionError, NotADirectoryError) as exc:
-        _say(f"extractor: cannot write the feed {args.output}: {exc.strerror or exc}")
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup
+            backend.close()  # a llama.cpp server started for the run is stopped
+        finally:
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)  # threads still waiting on an endpoint must not hold the exit
+    except OSError as exc:  # the feed cannot be written: its folder is a file, no permission, disk full
+        where = exc.filename or args.output
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            _say(f"extractor: cannot write the feed {args.output}: {where} is a file, not a folder")
+        else:
+            _say(f"extractor: cannot write {where}: {exc.strerror or exc}")
         return EXIT_USAGE
     finally:
         backend.close()
