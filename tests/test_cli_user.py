@@ -198,6 +198,11 @@ def test_output_that_is_a_folder_is_one_clear_line(tmp_path):
     no_traceback(proc)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"extractor: -o {tmp_path} is a folder; give the feed's file name, e.g. -o {tmp_path / 'feed.jsonl'}"
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    proc = run_cli("extract", SEEDS[0], "-o", tmp_path / "a_file" / "feed.jsonl")
+    no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith(f"{tmp_path / 'a_file'} is a file, not a folder")
 
 
 def _closed_stdout(args: list[str]) -> subprocess.CompletedProcess:
@@ -492,3 +497,48 @@ def test_summary_counts_reports_and_non_reports_apart(tmp_path):
     reports = sum(r["is_report"] for r in recs)
     assert 0 < reports < len(recs)
     assert f"reports: {reports}  not reports: {len(recs) - reports}  failed: 0" in proc.stderr
+
+
+def test_issue_12_folder_every_file_appears_in_the_feed(tmp_path):
+    """Issue 12's folder: a report, a zip of two reports, a 通知, a README, an empty file, an image,
+    a broken .xlsx and two copies of one file — every file is in the feed and the exit says
+    something failed. (Whether the 通知 and README count as reports is the classifier's business;
+    here the summary must count reports and non-reports as the feed has them.)"""
+    from PIL import Image
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(SEEDS[0], d / "report.txt")
+    with zipfile.ZipFile(d / "crawl.zip", "w") as zf:
+        zf.write(SEEDS[1], "2023/a.txt")
+        zf.write(REPORT_PDF, "2023/b.pdf")
+    (d / "tongzhi.txt").write_text("关于报送2023年度政府信息公开工作年度报告的通知\n各区人民政府：\n"
+                                   "请于2024年1月31日前报送本单位年度报告。\n", encoding="utf-8")
+    (d / "README.md").write_text("# crawl\n\nFiles downloaded on 2024-02-01.\n", encoding="utf-8")
+    (d / "empty.txt").write_bytes(b"")
+    Image.new("RGB", (40, 20), "white").save(d / "scan.png")
+    (d / "tables.xlsx").write_bytes(b"PK\x03\x04 broken workbook")
+    shutil.copy(SEEDS[2], d / "copy1.txt")
+    shutil.copy(SEEDS[2], d / "copy2.txt")
+    feed = tmp_path / "feed.jsonl"
+    proc = run_cli("extract", d, "-o", feed, "-q")
+    no_traceback(proc)
+    assert proc.returncode == 1, proc.stderr
+    recs = {r["source"]["path"]: r for r in feed_records(feed)}
+    want = {str(d / n) for n in ("report.txt", "tongzhi.txt", "README.md", "empty.txt", "scan.png",
+                                 "tables.xlsx", "copy1.txt", "copy2.txt")}
+    want |= {f"{d / 'crawl.zip'}!/2023/a.txt", f"{d / 'crawl.zip'}!/2023/b.pdf"}
+    assert set(recs) == want
+    for member in ("a.txt", "b.pdf"):
+        rec = recs[f"{d / 'crawl.zip'}!/2023/{member}"]
+        assert rec["is_report"] and not [e for e in rec["errors"] if e["stage"] == "load"]
+    assert "empty file" in errors_of(recs[str(d / "empty.txt")])
+    for name in ("scan.png", "tables.xlsx"):  # an error naming the problem, whichever loader reads it
+        assert recs[str(d / name)]["errors"], name
+    assert errors_of(recs[str(d / "copy2.txt")]).startswith(f"same content as {d / 'copy1.txt'}")
+    assert "same content as an earlier file: 1" in proc.stderr
+    reports = sum(r["is_report"] for r in recs.values()
+                  if not any(e["stage"] in ("load", "extract", "duplicate") for e in r["errors"]))
+    failed = sum(any(e["stage"] in ("load", "extract") for e in r["errors"]) for r in recs.values())
+    not_reports = len(recs) - reports - failed - 1  # one duplicate
+    assert f"reports: {reports}  not reports: {not_reports}  failed: {failed}" in proc.stderr
+    assert f"files: {len(want)}" in proc.stderr
