@@ -74,7 +74,7 @@ def back_up(path: Path, move: bool) -> Path | None:
 
 
 def _key(rec: dict) -> tuple[str, str | None, str | None]:
-    src = rec.get("source") or {}
+    src = rec.get("source") if isinstance(rec.get("source"), dict) else {}
     return rec["id"], src.get("path"), src.get("sha256")
 
 
@@ -107,7 +107,8 @@ class Feed:
             _cut_partial_tail(path)
             if backup:
                 self.backup = back_up(path, move=False)
-            recs = [(_key(r), (r.get("narrative") or {}).get("status", "skipped")) for r in read_lines(path)]
+            recs = [(_key(r), (r.get("narrative") or {}).get("status", "skipped")) for r in read_lines(path)
+                    if isinstance(r, dict) and isinstance(r.get("id"), str)]  # anything else is redone
             newest = _newest_sha([k for k, _ in recs])
             if any(p is not None and newest[p] != sha for (_, p, sha), _ in recs) \
                     or len({k[0] for k, _ in recs}) < len(recs):
@@ -165,8 +166,8 @@ def compact(path: Path) -> None:
             if line.strip():
                 try:
                     key = _key(json.loads(line))
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    continue
+                except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+                    continue  # not a record: dropped, and its input is redone
                 lines.append((key, line if line.endswith("\n") else line + "\n"))
     newest = _newest_sha([k for k, _ in lines])
     last: dict[str, str] = {}
