@@ -181,6 +181,18 @@ _INCOMPLETE = ("the file is incomplete: it ends before the PDF does (a download 
                "finish?); download it again")
 
 
+def _ends_complete(data: bytes) -> bool:
+    """A whole PDF ends with %%EOF (trailing padding aside); a cut-off download does not."""
+    return b"%%EOF" in data.rstrip(b"\x00 \t\r\n")[-4096:]
+
+
+def _any_text(pdf) -> bool:
+    try:
+        return any(page.chars for page in pdf.pages)
+    except Exception:  # noqa: BLE001 - a page that cannot be parsed has no text to offer
+        return False
+
+
 def _check_bytes(data: bytes) -> None:
     """Files that are no PDF at all, said as such before pdfminer is asked."""
     if not data.strip():
@@ -203,7 +215,7 @@ def open_error_message(exc: BaseException, data: bytes) -> str:
     if "Password" in names or "Encrypt" in names or "password" in text.lower():
         return ("password-protected PDF: it cannot be read without its password; save an unprotected "
                 "copy (or print it to PDF) and run again")
-    if "EOF" in names or "EOF" in text or b"%%EOF" not in data[-2048:]:
+    if "EOF" in names or "EOF" in text or not _ends_complete(data):
         return _INCOMPLETE
     if "No /Root" in text:
         return "damaged PDF: it has no document catalogue (/Root), so no page can be found; get the file again"
@@ -227,6 +239,8 @@ def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
     with pdf:
         if not pdf.pages:
             raise LoadError("PDF has no pages")
+        if not _ends_complete(data) and not _any_text(pdf):
+            raise LoadError(_INCOMPLETE)  # cut short: no page kept its text (not a scan)
         empty_pages = []
         for n, page in enumerate(pdf.pages, 1):
             try:
@@ -237,8 +251,6 @@ def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
             except Exception as exc:
                 warnings.append(f"error: pdf: page {n} could not be read ({type(exc).__name__}: {exc})")
         if len(empty_pages) == len(pdf.pages):
-            if b"%%EOF" not in data[-2048:]:
-                raise LoadError(_INCOMPLETE)
             raise LoadError("no text layer: this PDF is scanned images; OCR is needed")
         if empty_pages:
             warnings.append(f"error: pdf: pages {', '.join(map(str, empty_pages))} have no text layer "
@@ -251,7 +263,7 @@ def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
         warnings.append("error: pdf: some characters have no Unicode mapping in the PDF's fonts and read as (cid:N)")
     if not text.strip():
         raise LoadError("no text layer: this PDF is scanned images; OCR is needed")
-    if b"%%EOF" not in data[-2048:]:
+    if not _ends_complete(data):
         warnings.append("error: pdf: " + _INCOMPLETE.replace("download it again", "what is read may lack its last pages"))
     yield Document(text=text, path=str(path), sha256=sha, format="pdf", encoding=None,
                    warnings=warnings)
