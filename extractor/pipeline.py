@@ -44,10 +44,12 @@ class Failure:
     record_id: str
     problem: str  # error | check | narrative
     detail: str
+    weight: int = 1  # how many checks failed, for a check
 
     @property
-    def rank(self) -> int:
-        return {"error": 0, "check": 1, "narrative": 2}.get(self.problem, 3)
+    def rank(self) -> tuple[int, int]:
+        """Worst first: inputs that failed, then the records with the most failed checks."""
+        return {"error": 0, "check": 1, "narrative": 2}.get(self.problem, 3), -self.weight
 
 
 @dataclass
@@ -434,7 +436,8 @@ def _account(summary: Summary, rid: str, f: dict) -> None:
         summary.reports_with_failed_checks += 1
         summary.failures.append(Failure(path, row, rid, "check",
                                         f"{f['checks_failed']} check(s) failed: " + "; ".join(f["failed_checks"])
-                                        + (" …" if f["checks_failed"] > len(f["failed_checks"]) else "")))
+                                        + (" …" if f["checks_failed"] > len(f["failed_checks"]) else ""),
+                                        weight=f["checks_failed"]))
     if f["narrative_status"] == "failed":
         summary.narrative_failed += 1
         message = f.get("narrative_error") or ""
