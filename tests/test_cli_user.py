@@ -20,7 +20,6 @@ import time
 import zipfile
 from pathlib import Path
 
-
 from extractor.backends.local_llama import free_port
 from helpers import FIXTURES, ROOT, SEEDS, read_text
 from llm_fixtures import Proxy, completion
