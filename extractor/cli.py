@@ -80,7 +80,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     try:
         summary = run_batch(args.inputs, out, backend=backend, workers=args.workers,
                             concurrency=args.concurrency, resume=not args.no_resume, force=args.force,
-                            max_mb=args.max_mb, progress=None if not args.quiet else False)
+                            max_mb=args.max_mb, progress=None if not args.quiet else False,
+                            exclude=[Path(args.report_failures)] if args.report_failures else [])
     except KeyboardInterrupt:
         _say("extractor: interrupted; the feed keeps every record written so far — run the same "
              "command again to resume")

@@ -218,9 +218,10 @@ def _sha(inp: Input) -> str | None:
         return None
 
 
-def discover_inputs(inputs: list[str], feed: Feed | None = None) -> list[Input]:
-    """Every input, counted before the batch starts (listing folders and zip directories is cheap)."""
-    own = feed.own_files() if feed is not None else set()
+def discover_inputs(inputs: list[str], feed: Feed | None = None, exclude: Iterable[Path] = ()) -> list[Input]:
+    """Every input, counted before the batch starts (listing folders and zip directories is cheap).
+    The feed's own files and `exclude` (the failures CSV) are never inputs, even inside an input folder."""
+    own = (feed.own_files() if feed is not None else set()) | {Path(p).resolve() for p in exclude}
     return [i for i in discover(inputs) if i.member is not None or i.path.resolve() not in own]
 
 
@@ -289,7 +290,7 @@ class _AboveTheBar(logging.Handler):
 
 def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, concurrency: int = 1,
               resume: bool = True, force: bool = False, max_mb: float = DEFAULT_MAX_MB,
-              progress: bool | None = None) -> Summary:
+              progress: bool | None = None, exclude: Iterable[Path] = ()) -> Summary:
     """Read `inputs` into the feed at `out`.
 
     resume (default): skip what the feed holds, redo records whose narrative failed.
@@ -300,7 +301,7 @@ def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, conc
     summary = Summary()
     feed = Feed(out, resume=resume, backup=force)
     summary.feed_backup = str(feed.backup) if feed.backup else None
-    found = discover_inputs(inputs, feed)
+    found = discover_inputs(inputs, feed, exclude)
     summary.files = len(found)
     skipped = [0]  # inputs skipped at discovery (resume), so the bar counts them too
     jobs = _jobs(found, feed, force, max_mb, summary, skipped)

@@ -112,6 +112,10 @@ def test_worst_failures_are_named_and_report_failures_writes_them_all(tmp_path):
     assert any("hongze.pdf" in w and "review_litigation.block_total" in w for w in worst)
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["problem"] for r in rows] == ["error", "check", "check"]
+    # written inside the input folder, the CSV is not read as an input on the next run
+    for _ in range(2):
+        inside = run_cli("extract", d, "-o", tmp_path / "feed.jsonl", "--report-failures", d / "failures.csv")
+        assert "files: 4" in inside.stderr and (d / "failures.csv").exists()
     assert {Path(r["path"]).name for r in rows} == {"broken.pdf", "quoted_119.txt", "hongze.pdf"}
     assert all(r["record_id"] for r in rows)
 
