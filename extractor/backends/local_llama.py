@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..models import Sections
 from ..narrative.prompts import DEFAULT_PROMPT
-from . import NarrativeResult, register, resolve_cache_dir
+from . import NarrativeResult, register, resolve_cache_dir, retry_policy_from_args
 from .openai_compat import OpenAIBackend
 
 log = logging.getLogger("extractor.backends")
@@ -236,4 +236,4 @@ def _from_args(args: argparse.Namespace) -> LocalLlamaBackend:
         n_ctx=getattr(args, "llm_n_ctx", None) or LOCAL_DEFAULTS["n_ctx"],
         max_tokens=getattr(args, "llm_max_tokens", None) or LOCAL_DEFAULTS["max_tokens"],
         max_input_chars=getattr(args, "llm_max_input_chars", None) or LOCAL_DEFAULTS["max_input_chars"],
-        concurrency=getattr(args, "concurrency", 4) or 4)
+        concurrency=getattr(args, "concurrency", 4) or 4, retry_policy=retry_policy_from_args(args))

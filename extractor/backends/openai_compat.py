@@ -5,8 +5,8 @@ platforms at once, as `extractor.narrative.models.NarrativeResponse`. The layers
 
 1. the raw chat-completion request, retried for transport faults by `retry.call_with_retries`
    (the openai client's own retries are off, so each HTTP attempt is seen and bounded here);
-   every completion that comes back is counted (calls, prompt and completion tokens), so usage
-   covers every attempt, re-asks included;
+   every request sent is counted as a call (failed attempts included) and every completion
+   that comes back adds its tokens, so usage covers every attempt, re-asks included;
 2. instructor (`instructor.patch(create=...)`, --mode tools / json_schema / md_json) validates
    the answer against the response model with the report text as validation context: a quote
    that is not in the report fails validation, and the validator's message is the re-ask
@@ -33,7 +33,7 @@ from typing import Any
 from ..models import Narrative, Sections
 from ..narrative.models import FindingItem, NarrativeResponse, PlatformItem, ground, schema_hash
 from ..narrative.prompts import DEFAULT_MAX_CHARS, DEFAULT_PROMPT, load_prompt, select_input
-from . import NarrativeResult, register, resolve_cache_dir
+from . import NarrativeResult, register, resolve_cache_dir, retry_policy_from_args
 from .cache import AnswerCache, cache_key
 from .retry import LLMCallError, MalformedResponse, RetryPolicy, call_with_retries, redact
 
@@ -51,15 +51,20 @@ def instructor_mode(mode: str):
 
 @dataclass
 class _Usage:
-    """What one narrate() call spent; local to the call, so threads never share it."""
+    """What one narrate() call spent; local to the call, so threads never share it.
+
+    `calls` counts every request sent, the attempts that failed (a refused connection, a 5xx,
+    a timeout) included: a retried request costs time, and a paid endpoint may bill it."""
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     last: Any = None
     retries: list[str] = field(default_factory=list)
 
-    def add(self, completion: Any) -> None:
+    def attempt(self) -> None:
         self.calls += 1
+
+    def add(self, completion: Any) -> None:
         u = getattr(completion, "usage", None)
         if u is not None:
             self.prompt_tokens += int(getattr(u, "prompt_tokens", 0) or 0)
@@ -222,6 +227,7 @@ class OpenAIBackend:
                 kwargs = _llama_cpp_response_format(kwargs)
 
             def once():
+                usage.attempt()
                 try:
                     completion = self.client.chat.completions.create(**kwargs)
                 except json.JSONDecodeError as exc:  # a 2xx body that is not JSON
@@ -381,4 +387,5 @@ def _from_args(args: argparse.Namespace) -> OpenAIBackend:
         timeout=getattr(args, "timeout", None) or 120.0,
         concurrency=getattr(args, "concurrency", 4) or 4,
         max_tokens=getattr(args, "llm_max_tokens", None) or 2048,
-        max_input_chars=getattr(args, "llm_max_input_chars", None) or DEFAULT_MAX_CHARS)
+        max_input_chars=getattr(args, "llm_max_input_chars", None) or DEFAULT_MAX_CHARS,
+        retry_policy=retry_policy_from_args(args))

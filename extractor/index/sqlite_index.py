@@ -1,7 +1,8 @@
 """The embedded search index: a JSONL feed → one SQLite file with filter columns and FTS5 text.
 
 `build_index` validates every feed line, upserts each record by id (re-indexing a feed changes
-nothing; a feed of another year adds to the same file) and keeps the full record JSON, so the
+nothing; a feed of another year adds to the same file; a path whose file changed keeps only the
+record of its newest content) and keeps the full record JSON, so the
 index can always be rebuilt from itself. `search` ranks with FTS5 bm25 and builds each snippet
 from the original text, so the user reads Chinese with the match marked 【like this】.
 Tokenisation is in tokenize.py and explained in docs/search.md.
@@ -87,6 +88,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "ALTER TABLE reports ADD COLUMN agency_key TEXT",
         "UPDATE reports SET agency_key = json_extract(record_json, '$.meta.agency_key')",
         "CREATE INDEX reports_agency_key ON reports(agency_key, year)",
+    ]),
+    ("0005_source_path_index", [
+        # upserts look up the earlier records of a path (a file replaced by a new version)
+        "CREATE INDEX reports_source_path ON reports(source_path)",
     ]),
 ]
 
@@ -267,6 +272,7 @@ def _upsert(conn: sqlite3.Connection, doc: dict, record_json: str) -> str:
     row = conn.execute("SELECT docid, record_json FROM reports WHERE id = ?", (doc["id"],)).fetchone()
     if row and row[1] == record_json:
         return "unchanged"
+    replaced = []
     values = facets(doc)
     values["is_report"] = int(values["is_report"])
     cols = list(FACET_COLUMNS)
@@ -276,13 +282,20 @@ def _upsert(conn: sqlite3.Connection, doc: dict, record_json: str) -> str:
                      [values[c] for c in cols] + [record_json, doc["id"]])
         conn.execute("DELETE FROM reports_fts WHERE rowid = ?", (docid,))
     else:
+        # The file at this path changed (a broken PDF replaced by the good one): the record of its
+        # newest content replaces the records of the old, as in the feed's compaction.
+        replaced = conn.execute("SELECT id, docid FROM reports WHERE source_path = ? AND source_sha256 IS NOT ?",
+                                (values["source_path"], values["source_sha256"])).fetchall()
+        for old_id, old_docid in replaced:
+            conn.execute("DELETE FROM reports_fts WHERE rowid = ?", (old_docid,))
+            conn.execute("DELETE FROM reports WHERE id = ?", (old_id,))
         docid = conn.execute("SELECT COALESCE(MAX(docid), 0) + 1 FROM reports").fetchone()[0]
         conn.execute(f"INSERT INTO reports (id, docid, {', '.join(cols)}, record_json) "
                      f"VALUES (?, ?, {', '.join('?' for _ in cols)}, ?)",
                      [doc["id"], docid] + [values[c] for c in cols] + [record_json])
     conn.execute(f"INSERT INTO reports_fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})",
                  [docid] + _fts_row(doc))
-    return "updated" if row else "inserted"
+    return "updated" if row or replaced else "inserted"
 
 
 def _retokenise_if_needed(conn: sqlite3.Connection) -> int:
