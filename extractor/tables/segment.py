@@ -1,7 +1,8 @@
 """Digit-run segmentation: split cells whose digits a scrape ran together, using the identities.
 
 `本年新收政府信息公开申请数量640020470` holds seven cells; of all the ways to cut the digits into
-seven numbers, keep those the table's identities accept. One survivor is the reading; several are
+seven numbers, keep those the table's identities accept. A group may open with a minus sign
+(`2648-18538` in a row with 本年增/减): the cell it starts is negative. One survivor is the reading; several are
 an ambiguity, reported with the candidates and never guessed.
 """
 from __future__ import annotations
@@ -22,6 +23,10 @@ class _Budget(Exception):
 
 
 def _valid(piece: str) -> bool:
+    if piece[0] in "+-":  # a sign opens its group: the cell it starts carries it
+        piece = piece[1:]
+        if not piece or piece.strip("0.") == "":
+            return False  # a bare sign, or minus zero
     if "." in piece:
         return bool(_DECIMAL.match(piece))
     return piece == "0" or piece[0] != "0"
@@ -76,7 +81,8 @@ def segmentations(groups: list[str], widths: list[int],
                     lengths = (len(expected),)
             for length in lengths:
                 piece = s[off:off + length]
-                if piece[0] == "0" and length > 1 and piece[1] != ".":
+                digits = piece[1:] if piece[0] in "+-" else piece
+                if digits and digits[0] == "0" and len(digits) > 1 and digits[1] != ".":
                     break  # a longer piece starting with 0 is no number either
                 if piece[-1] == "." or not _valid(piece):
                     continue

@@ -41,10 +41,37 @@ def enum_pattern(enum: str) -> str:
     return rf"{core}{GAP}[、.．]{GAP}"
 
 
+Prose = tuple[tuple[str, ...], ...]  # alternatives, each a set of words that must all appear
+
+
+def parse_prose(spec: str) -> Prose:
+    """'a&b|c' → (('a', 'b'), ('c',)): words naming a row or column in running text."""
+    return tuple(tuple(w for w in alt.split("&") if w) for alt in spec.split("|") if alt)
+
+
+def names(prose: Prose, clause: str) -> bool:
+    """Whether a clause of running text names what `prose` describes."""
+    return any(all(w in clause for w in alt) for alt in prose)
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
     printed: str
+    kind: str = "count"  # count (whole, >= 0), signed_count (whole, may be negative), money (<= 2 decimals)
+    prose: Prose = ()
+
+    @property
+    def signed(self) -> bool:
+        return self.kind == "signed_count"
+
+    def admits(self, value: int | float, text: str) -> bool:
+        """Plausibility of one value read for this column (text as printed): only to reject."""
+        if (value < 0 or text.startswith("+")) and not self.signed:
+            return False
+        if self.kind == "money":
+            return "." not in text or len(text) - text.index(".") - 1 <= 2
+        return "." not in text
 
 
 @dataclass(frozen=True)
@@ -58,10 +85,31 @@ class Row:
     columns: tuple[Column, ...]
     printed: str
     pattern: re.Pattern | None = field(compare=False, default=None)
+    rules: tuple["Plausibility", ...] = field(compare=False, default=())  # of its column set
 
     @property
     def width(self) -> int:
         return len(self.columns)
+
+    @property
+    def signed(self) -> bool:
+        """Whether a minus inside this row can be a sign (a column allows negatives)."""
+        return any(c.signed for c in self.columns)
+
+    @property
+    def prose(self) -> "Prose":
+        return tuple((p,) for p in self.phrases)
+
+    def plausible(self, values: list, texts: list[str]) -> bool:
+        """Whether one reading of the row (values and their printed texts) breaks no
+        plausibility rule of the template; None values are not judged."""
+        for col, v, t in zip(self.columns, values, texts):
+            if v is not None and not col.admits(v, t):
+                return False
+        if self.rules:
+            mapping = {c.key: v for c, v in zip(self.columns, values)}
+            return all(r.holds(mapping) for r in self.rules)
+        return True
 
 
 @lru_cache(maxsize=4096)
@@ -98,6 +146,25 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class Plausibility:
+    """A relation between two columns of one row that every real reading satisfies (2019
+    对外公开总数量 >= 本年新公开数量). Used to reject digit-run readings, never to make one."""
+    id: str
+    columns: str  # the column set it applies to
+    left: str
+    relation: str  # >=
+    right: str
+
+    def holds(self, mapping: dict) -> bool:
+        a, b = mapping.get(self.left), mapping.get(self.right)
+        if a is None or b is None:
+            return True
+        if self.relation == ">=":
+            return a >= b
+        raise ValueError(f"plausibility {self.id}: unknown relation {self.relation!r}")
+
+
+@dataclass(frozen=True)
 class Template:
     rows: tuple[Row, ...]
     column_sets: dict[str, tuple[Column, ...]]
@@ -105,6 +172,8 @@ class Template:
     legacy_keys: tuple[tuple[str, re.Pattern, str], ...]
     sections: tuple[tuple[str, tuple[str, ...]], ...]
     detection: tuple[tuple[str, re.Pattern], ...]
+    plausibility: dict[str, tuple[Plausibility, ...]] = field(default_factory=dict)  # by column set
+    legacy_prose: dict[str, Prose] = field(default_factory=dict)  # legacy key -> words naming it
 
     def table_rows(self, table: str, generation: str | None = None) -> list[Row]:
         gens = {"any", generation} if generation else None
@@ -127,13 +196,19 @@ def _row_pattern(enum: str, phrases: tuple[str, ...]) -> re.Pattern | None:
 def load() -> Template:
     column_sets: dict[str, list[Column]] = {}
     for c in _read("columns.csv"):
-        column_sets.setdefault(c["set"], []).append(Column(c["key"], c["printed"]))
+        column_sets.setdefault(c["set"], []).append(
+            Column(c["key"], c["printed"], c.get("kind") or "count", parse_prose(c.get("prose") or "")))
     sets = {k: tuple(v) for k, v in column_sets.items()}
+    plausibility: dict[str, list[Plausibility]] = {}
+    for p in _read("plausibility.csv"):
+        plausibility.setdefault(p["columns"], []).append(
+            Plausibility(p["id"], p["columns"], p["left"], p["relation"], p["right"]))
     rows = []
     for r in _read("rows.csv"):
         phrases = tuple(p for p in r["phrases"].split("|") if p)
         rows.append(Row(r["table"], r["generation"], r["key"], r["kind"], r["enum"], phrases,
-                        sets.get(r["columns"], ()), r["printed"], _row_pattern(r["enum"], phrases)))
+                        sets.get(r["columns"], ()), r["printed"], _row_pattern(r["enum"], phrases),
+                        tuple(plausibility.get(r["columns"], ()))))
     identities = tuple(Identity(i["id"], i["table"], i["scope"], tuple(i["left"].split("+")),
                                 tuple(i["right"].split("+"))) for i in _read("identities.csv"))
     legacy = tuple((k["key"], re.compile("|".join(phrase_pattern(p) for p in k["phrases"].split("|"))),
@@ -141,4 +216,6 @@ def load() -> Template:
     sections = tuple((s["key"], tuple(s["phrases"].split("|"))) for s in _read("sections.csv"))
     detection = tuple((d["template"], re.compile("|".join(phrase_pattern(p) for p in d["phrases"].split("|"))))
                       for d in _read("detect.csv"))
-    return Template(tuple(rows), sets, identities, legacy, sections, detection)
+    legacy_prose = {k["key"]: parse_prose(k.get("prose") or "") for k in _read("legacy_keys.csv")}
+    return Template(tuple(rows), sets, identities, legacy, sections, detection,
+                    {k: tuple(v) for k, v in plausibility.items()}, legacy_prose)
