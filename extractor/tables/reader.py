@@ -120,7 +120,7 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
     if signed and len(tokens) >= width and not _signs_fit(tokens, seg_rows):
         tokens = tokenize(text, a, b)  # a minus landing on a column that is never negative is no sign
     if len(tokens) == width or (len(tokens) > width and take_first):
-        _assign(result, seg_rows, [_token_cell(t) for t in tokens[:width]])
+        _assign(result, seg_rows, _admitted(tokens[:width], seg_rows, result, label))
         return
     if len(tokens) > width:
         _assign(result, seg_rows, [_token_cell(t) for t in tokens[:width]])
@@ -149,6 +149,21 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
     _assign(result, seg_rows, [None] * width)
     result.errors.append(f"{label}: {names}: found {len(tokens)} of {width} values "
                          f"({' '.join(t.text for t in tokens) or 'none'}); cells left null")
+
+
+def _admitted(tokens: list[Token], seg_rows: list[Row], result: TableRead, label: str) -> list[CellRead | None]:
+    """One cell per token, except a value its column cannot hold (a negative or fractional count,
+    money past the cent): that cell is null, with the reason."""
+    cells = []
+    columns = [(r, c) for r in seg_rows for c in r.columns]
+    for t, (row, col) in zip(tokens, columns):
+        if t.kind == "num" and not col.admits(t.value, t.text, t.unit):
+            result.errors.append(f"{label}: {row.key}.{col.key}: '{t.text}' cannot be a {col.kind.replace('_', ' ')} "
+                                 f"({col.printed}); cell left null")
+            cells.append(None)
+        else:
+            cells.append(_token_cell(t))
+    return cells
 
 
 def _signs_fit(tokens: list[Token], seg_rows: list[Row]) -> bool:
@@ -203,7 +218,8 @@ def _segment_runs(text: str, tokens: list[Token], seg_rows: list[Row], accept: R
         # Plausibility (whole counts, negatives only where allowed, 总数 >= 新公开) rejects a
         # reading before the identities judge it; it never makes one.
         values = [parse_number(p) for p in parts]
-        return seg_rows[i].plausible(values, parts) and accept(seg_rows[i], values)
+        unit = tokens[-1].unit if i == len(seg_rows) - 1 else None  # the unit printed after the run
+        return seg_rows[i].plausible(values, parts, unit) and accept(seg_rows[i], values)
 
     def last_of_row(i: int, parts: list[str]) -> str | None:
         if seg_rows[i].columns[-1].key != "total" or any("." in p for p in parts):

@@ -58,20 +58,25 @@ def names(prose: Prose, clause: str) -> bool:
 class Column:
     key: str
     printed: str
-    kind: str = "count"  # count (whole, >= 0), signed_count (whole, may be negative), money (<= 2 decimals)
+    kind: str = "count"  # count (whole, >= 0), signed_count (whole, may be negative), money (>= 0, to the cent)
     prose: Prose = ()
+    unit: str = ""  # money: the unit the header prints (万元 for 本年收费金额), unless the cell says
 
     @property
     def signed(self) -> bool:
         return self.kind == "signed_count"
 
-    def admits(self, value: int | float, text: str) -> bool:
-        """Plausibility of one value read for this column (text as printed): only to reject."""
+    def admits(self, value: int | float, text: str, unit: str | None = None) -> bool:
+        """Plausibility of one value read for this column (text as printed): only to reject.
+        Money is to the cent at most: two decimals in 元, six in 万元 (397.619万元 is printed)."""
         if (value < 0 or text.startswith("+")) and not self.signed:
             return False
-        if self.kind == "money":
-            return "." not in text or len(text) - text.index(".") - 1 <= 2
-        return "." not in text
+        if "." not in text:
+            return True
+        if self.kind != "money":
+            return False
+        decimals = len(text) - text.index(".") - 1
+        return decimals <= (6 if (unit or self.unit) == "万元" else 2)
 
 
 @dataclass(frozen=True)
@@ -100,11 +105,12 @@ class Row:
     def prose(self) -> "Prose":
         return tuple((p,) for p in self.phrases)
 
-    def plausible(self, values: list, texts: list[str]) -> bool:
-        """Whether one reading of the row (values and their printed texts) breaks no
-        plausibility rule of the template; None values are not judged."""
-        for col, v, t in zip(self.columns, values, texts):
-            if v is not None and not col.admits(v, t):
+    def plausible(self, values: list, texts: list[str], unit: str | None = None) -> bool:
+        """Whether one reading of the row (values and their printed texts; `unit` printed after
+        the last) breaks no plausibility rule of the template; None values are not judged."""
+        last = len(texts) - 1
+        for i, (col, v, t) in enumerate(zip(self.columns, values, texts)):
+            if v is not None and not col.admits(v, t, unit if i == last else None):
                 return False
         if self.rules:
             mapping = {c.key: v for c, v in zip(self.columns, values)}
@@ -197,7 +203,8 @@ def load() -> Template:
     column_sets: dict[str, list[Column]] = {}
     for c in _read("columns.csv"):
         column_sets.setdefault(c["set"], []).append(
-            Column(c["key"], c["printed"], c.get("kind") or "count", parse_prose(c.get("prose") or "")))
+            Column(c["key"], c["printed"], c.get("kind") or "count", parse_prose(c.get("prose") or ""),
+                   c.get("unit") or ""))
     sets = {k: tuple(v) for k, v in column_sets.items()}
     plausibility: dict[str, list[Plausibility]] = {}
     for p in _read("plausibility.csv"):
