@@ -37,6 +37,8 @@ class Token:
 
 
 def parse_number(text: str) -> int | float:
+    if text.isascii() and text.isdigit():
+        return int(text)
     t = text.translate(_TO_MINUS)
     if "." in t:
         return float(Decimal(t))

@@ -32,6 +32,19 @@ def _valid(piece: str) -> bool:
     return piece == "0" or piece[0] != "0"
 
 
+def _one_digit_cells(groups: list[str], widths: list[int],
+                     accept_row: Callable[[int, list[str]], bool]) -> tuple[list[list[tuple[int, int]]], int]:
+    """As many digits as cells (`0000000`, `7000007`): the one cut is a digit per cell."""
+    where = [(g, off) for g, s in enumerate(groups) for off in range(len(s))]
+    flat = "".join(groups)
+    pos = 0
+    for row, width in enumerate(widths):
+        if not accept_row(row, list(flat[pos:pos + width])):
+            return [], row + 1
+        pos += width
+    return [where], len(widths)
+
+
 def segmentations(groups: list[str], widths: list[int],
                   accept_row: Callable[[int, list[str]], bool],
                   last_of_row: Callable[[int, list[str]], str | None] | None = None
@@ -45,8 +58,11 @@ def segmentations(groups: list[str], widths: list[int],
     total), names that cell so that only it is tried.
     """
     total = sum(widths)
-    if sum(len(g) for g in groups) < total or len(groups) > total:
+    digits = sum(len(g) for g in groups)
+    if digits < total or len(groups) > total:
         return [], 0
+    if digits == total and "." not in "".join(groups) and "-" not in "".join(groups) and "+" not in "".join(groups):
+        return _one_digit_cells(groups, widths, accept_row)
     digits_after = [sum(len(x) for x in groups[g + 1:]) for g in range(len(groups))]
     steps = 0
 

@@ -11,7 +11,7 @@ import os
 import re
 from fnmatch import fnmatchcase
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 # The template data can be pointed elsewhere to try a change to it (or, in the tests, to prove
@@ -69,6 +69,8 @@ class Column:
     def admits(self, value: int | float, text: str, unit: str | None = None) -> bool:
         """Plausibility of one value read for this column (text as printed): only to reject.
         Money is to the cent at most: two decimals in 元, six in 万元 (397.619万元 is printed)."""
+        if text.isdigit():
+            return True  # whole and not negative: every column admits it
         if (value < 0 or text.startswith("+")) and not self.signed:
             return False
         if "." not in text:
@@ -96,12 +98,12 @@ class Row:
     def width(self) -> int:
         return len(self.columns)
 
-    @property
+    @cached_property
     def signed(self) -> bool:
         """Whether a minus inside this row can be a sign (a column allows negatives)."""
         return any(c.signed for c in self.columns)
 
-    @property
+    @cached_property
     def prose(self) -> "Prose":
         return tuple((p,) for p in self.phrases)
 
@@ -110,6 +112,8 @@ class Row:
         the last) breaks no plausibility rule of the template; None values are not judged."""
         last = len(texts) - 1
         for i, (col, v, t) in enumerate(zip(self.columns, values, texts)):
+            if t.isdigit():
+                continue
             if v is not None and not col.admits(v, t, unit if i == last else None):
                 return False
         if self.rules:
