@@ -46,8 +46,9 @@ def identity_checks(tables: dict) -> dict[str, Check]:
                 items.append(CheckItem(scope=row, status=status, left=left, right=right))
         else:
             columns = list(dict.fromkeys(c for cols in rows.values() for c in cols))
+            row_keys = tuple(rows)
             for col in columns:
-                status, left, right = ident.evaluate({r: cols.get(col) for r, cols in rows.items()})
+                status, left, right = ident.evaluate_column(rows, row_keys, col)
                 items.append(CheckItem(scope=col, status=status, left=left, right=right))
         out[ident.id] = Check(status=_aggregate(items), items=items)
     return out

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..template import Row, load
 from .cells import quoted_numbers
@@ -24,10 +25,12 @@ class TablesRead:
     errors: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=None)
 def _identities(table: str, scope: str):
     return [i for i in load().identities if i.table == table and i.scope == scope]
 
 
+@lru_cache(maxsize=None)
 def _row_accept(table: str):
     ids = _identities(table, "row")
 
@@ -38,10 +41,11 @@ def _row_accept(table: str):
 
 
 def _columns_consistent(values: dict[str, dict]) -> bool:
+    columns = {c for cols in values.values() for c in cols}
+    row_keys = tuple(values)
     for ident in _identities("applications", "column"):
-        columns = {c for cols in values.values() for c in cols}
         for col in columns:
-            if ident.evaluate({r: cols.get(col) for r, cols in values.items()})[0] == "fail":
+            if ident.evaluate_column(values, row_keys, col)[0] == "fail":
                 return False
     return True
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 
 # Works on width-folded text (textutil.fold_width), so only half-width forms appear here.
@@ -21,6 +22,7 @@ ENUMERATOR_AFTER = re.compile(r"[.、][\u4e00-\u9fff]")  # 0000002.其他: the 2
 IDEOGRAPH = re.compile(r"[\u4e00-\u9fff]")
 SHORT_LABEL = re.compile(r"^[\u4e00-\u9fff]{1,4}\d{1,2}$")  # 数据1, 列2: placeholder headers
 CELL_SPLIT = re.compile(r"[\s|]+")
+DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Token:
     end: int
     unit: str | None = None
 
-    @property
+    @cached_property
     def value(self) -> int | float | None:
         return parse_number(self.text) if self.kind == "num" else None
 
@@ -69,10 +71,11 @@ def _cell_tokens(text: str, a: int, b: int, out: list[Token], signed: bool = Fal
     if cell.isascii() and cell.isdigit():  # the common case: a bare number
         out.append(Token("num", cell, a, b))
         return
-    if LAYOUT_ONLY.match(cell) or SHORT_LABEL.match(cell):
+    if not DIGIT.search(cell):  # label or header text, or a null mark: no number in it
+        if NULL_MARK.match(cell) and not LAYOUT_ONLY.match(cell):
+            out.append(Token("null", cell, a, b))
         return
-    if NULL_MARK.match(cell):
-        out.append(Token("null", cell, a, b))
+    if SHORT_LABEL.match(cell):
         return
     for m in (SIGNED_NUMBER if signed else NUMBER).finditer(text, a, b):
         s, e = m.start(), m.end()

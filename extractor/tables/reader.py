@@ -154,6 +154,8 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
 def _admitted(tokens: list[Token], seg_rows: list[Row], result: TableRead, label: str) -> list[CellRead | None]:
     """One cell per token, except a value its column cannot hold (a negative or fractional count,
     money past the cent): that cell is null, with the reason."""
+    if all(t.text.isdigit() for t in tokens):  # whole, not negative: any column holds it
+        return [CellRead(t.value, t.start, t.end, t.text, t.unit) for t in tokens]
     cells = []
     columns = [(r, c) for r in seg_rows for c in r.columns]
     for t, (row, col) in zip(tokens, columns):

@@ -72,6 +72,7 @@ def segmentations(groups: list[str], widths: list[int],
         parts: list[str] = []
         where: list[tuple[int, int]] = []
         width = widths[row]
+        placed_before = sum(widths[:row])
 
         def rec(g: int, off: int) -> None:
             nonlocal steps
@@ -86,7 +87,7 @@ def segmentations(groups: list[str], widths: list[int],
             if g == len(groups):
                 return
             s = groups[g]
-            rest = total - (sum(widths[:row]) + n)  # parts still to place, this one included
+            rest = total - (placed_before + n)  # parts still to place, this one included
             later_groups = len(groups) - g - 1
             lengths = range(1, min(MAX_PART_DIGITS, len(s) - off) + 1)
             if last_of_row is not None and n == width - 1:
@@ -104,6 +105,11 @@ def segmentations(groups: list[str], widths: list[int],
                     continue
                 ends_group = off + length == len(s)
                 left_after = rest - 1
+                chars_after = len(s) - off - length + digits_after[g]
+                if chars_after < left_after:
+                    break  # too few digits left for the cells still to place; longer pieces leave fewer
+                if chars_after > left_after * (MAX_PART_DIGITS + 2):
+                    continue  # too many left even if every later cell were as long as a cell can be
                 if ends_group:
                     if left_after < later_groups or left_after > digits_after[g]:
                         continue

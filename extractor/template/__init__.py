@@ -143,16 +143,46 @@ class Identity:
         not a term; a printed term that is null makes the identity not assessable.
         """
         present = tuple(values)
-
-        def total(terms: tuple[str, ...]) -> float | None:
-            keys = _expand(terms, present)
-            if not keys or any(values[k] is None for k in keys):
-                return None
-            return sum(values[k] for k in keys)
-        left, right = total(self.left), total(self.right)
+        left = _total(values, _expand(self.left, present))
+        right = _total(values, _expand(self.right, present))
         if left is None or right is None:
             return "not_assessable", left, right
         return ("pass" if abs(left - right) < 1e-6 else "fail"), left, right
+
+    def evaluate_column(self, rows: dict[str, dict], row_keys: tuple[str, ...], col: str
+                        ) -> tuple[str, float | None, float | None]:
+        """evaluate() over one column of a table (rows: row -> column -> value), without building
+        the column's mapping: the identities run per column for every table read."""
+        lk, rk = _expand(self.left, row_keys), _expand(self.right, row_keys)
+        left = _total_col(rows, lk, col)
+        right = _total_col(rows, rk, col)
+        if left is None or right is None:
+            return "not_assessable", left, right
+        return ("pass" if abs(left - right) < 1e-6 else "fail"), left, right
+
+
+def _total(values: dict, keys: tuple[str, ...]) -> float | None:
+    if not keys:
+        return None
+    total = 0
+    for k in keys:
+        v = values[k]
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+def _total_col(rows: dict[str, dict], keys: tuple[str, ...], col: str) -> float | None:
+    if not keys:
+        return None
+    total = 0
+    for k in keys:
+        v = rows[k].get(col)
+        if v is None:
+            return None
+        total += v
+    return total
 
 
 @dataclass(frozen=True)
