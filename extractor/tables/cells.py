@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 # Works on width-folded text (textutil.fold_width), so only half-width forms appear here.
@@ -25,17 +24,18 @@ CELL_SPLIT = re.compile(r"[\s|]+")
 DIGIT = re.compile(r"\d")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Token:
     kind: str  # num, null
     text: str
     start: int
     end: int
     unit: str | None = None
+    value: int | float | None = field(init=False, default=None)
 
-    @cached_property
-    def value(self) -> int | float | None:
-        return parse_number(self.text) if self.kind == "num" else None
+    def __post_init__(self) -> None:
+        if self.kind == "num":
+            self.value = parse_number(self.text)
 
 
 def parse_number(text: str) -> int | float:
@@ -122,20 +122,42 @@ def delimited_cells(text: str, start: int, end: int) -> list[tuple[str, int, int
 
 
 QUOTED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:件|条|个|项|次|篇|万元|元)")
-CLAUSE_START = re.compile(r"[，,。；;！!？?：:、\n]")
+CLAUSE_PUNCTUATION = "，,。；;！!？?：:、\n"  # what ends the clause before a quoted number
 
 
-def quoted_numbers(text: str) -> dict[int | float, list[str]]:
+class QuotedNumbers:
     """Numbers the report states with a unit (698件, 2026条), each with the clauses that quote it
     (the text from the last punctuation before the number up to it: 集中公开现行有效行政规范性文件):
-    evidence for settling a digit run, when the clause names the cell's row and column."""
-    out: dict[int | float, list[str]] = {}
-    for m in QUOTED.finditer(text):
-        s = m.start()
+    evidence for settling a digit run, when the clause names the cell's row and column.
+    `get(value)` gives the clauses; they are cut out only for the values asked about."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._at: dict[int | float, list[int]] = {}
+        for m in QUOTED.finditer(text):
+            self._at.setdefault(parse_number(m.group(1)), []).append(m.start())
+        self._clauses: dict[int | float, list[str]] = {}
+
+    def get(self, value, default=()) -> list[str]:
+        if value not in self._at:
+            return list(default)
+        if value not in self._clauses:
+            self._clauses[value] = [self._clause(s) for s in self._at[value]]
+        return self._clauses[value]
+
+    def __getitem__(self, value) -> list[str]:
+        if value not in self._at:
+            raise KeyError(value)
+        return self.get(value)
+
+    def _clause(self, s: int) -> str:
         lo = max(0, s - 80)
-        starts = [c.end() for c in CLAUSE_START.finditer(text, lo, s)]
-        out.setdefault(parse_number(m.group(1)), []).append(text[starts[-1] if starts else lo:s])
-    return out
+        start = max(self.text.rfind(p, lo, s) for p in CLAUSE_PUNCTUATION)
+        return self.text[start + 1 if start >= 0 else lo:s]
+
+
+def quoted_numbers(text: str) -> QuotedNumbers:
+    return QuotedNumbers(text)
 
 
 def confirmed_by_quotes(candidates: list[list], confirms) -> int | None:

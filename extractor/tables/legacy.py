@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..template import load, names
-from .cells import confirmed_by_quotes, parse_number, quoted_numbers
+from .cells import QuotedNumbers, confirmed_by_quotes, parse_number, quoted_numbers
 
 _START = re.compile(r"统\s*计\s*指\s*标|指\s*标\s*名\s*称|政府信息公开情况统计表")
 UNITS = r"人次|万元|条|件|次|篇|个|人|元|项|期|场|份|家|——|—"
@@ -28,7 +28,7 @@ class LegacyRead:
     keys: dict[str, dict] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     span: tuple[int, int] | None = None
-    quoted: dict | None = None  # numbers the text quotes (with their clauses), gathered only when a cut needs them
+    quoted: QuotedNumbers | None = None  # numbers the text quotes, gathered only when a cut needs them
 
 
 def _flat(text: str) -> str:

@@ -376,7 +376,7 @@ def _raw_cells(text: str, start: int, end: int) -> list[tuple[str, int, int]] | 
     return parts[1:]
 
 
-def confirm_with_quotes(result: TableRead, quoted: dict) -> None:
+def confirm_with_quotes(result: TableRead, quoted) -> None:
     """Settle a digit run that the identities left open when the report's own prose quotes the
     cells of exactly one reading, each in a clause naming its row and column (平潭 2022: 8855698,
     and the text says 现行有效行政规范性文件698件, 本年度制发的规范性文件88件: 88|55|698)."""
