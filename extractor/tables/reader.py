@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..template import Row, names
-from .cells import Token, confirmed_by_quotes, delimited_cells, line_cells, parse_number, tokenize, NULL_MARK, NUMBER
+from .cells import DIGIT, Token, confirmed_by_quotes, delimited_cells, line_cells, parse_number, tokenize, NULL_MARK, NUMBER
 from .segment import segmentations
 
 MAX_COMBINATIONS = 5000
@@ -327,7 +327,7 @@ def read_by_lines(text: str, start: int, end: int, rows: list[Row], label: str) 
     while pos < end:
         stop = text.find("\n", pos, end)
         stop = end if stop < 0 else stop
-        toks = tokenize(text, pos, stop)
+        toks = tokenize(text, pos, stop) if DIGIT.search(text, pos, stop) else None  # no digit, no row
         if toks and all(t.kind == "num" for t in toks):
             lines.append((pos, stop, toks))
         pos = stop + 1
