@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 # Works on width-folded text (textutil.fold_width), so only half-width forms appear here.
@@ -20,7 +20,7 @@ LAYOUT_ONLY = re.compile(r"^:?-{3,}:?$")  # markdown table rule |---|, not a cel
 ENUMERATOR_AFTER = re.compile(r"[.、][\u4e00-\u9fff]")  # 0000002.其他: the 2 opens the next label
 IDEOGRAPH = re.compile(r"[\u4e00-\u9fff]")
 SHORT_LABEL = re.compile(r"^[\u4e00-\u9fff]{1,4}\d{1,2}$")  # 数据1, 列2: placeholder headers
-CELL_SPLIT = re.compile(r"[\s|]+")
+CELL = re.compile(r"[^\s|]+")  # what stands between the splits: one cell's text
 DIGIT = re.compile(r"\d")
 
 
@@ -31,10 +31,10 @@ class Token:
     start: int
     end: int
     unit: str | None = None
-    value: int | float | None = field(init=False, default=None)
+    value: int | float | None = None  # parsed from text when not given
 
     def __post_init__(self) -> None:
-        if self.kind == "num":
+        if self.kind == "num" and self.value is None:
             self.value = parse_number(self.text)
 
 
@@ -56,11 +56,12 @@ def tokenize(text: str, start: int, end: int, signed: bool = False) -> list[Toke
     before a digit is a minus sign (35-15 is 35 and −15), not a separator.
     """
     tokens: list[Token] = []
-    pos = start
-    for m in CELL_SPLIT.finditer(text, start, end):
-        _cell_tokens(text, pos, m.start(), tokens, signed)
-        pos = m.end()
-    _cell_tokens(text, pos, end, tokens, signed)
+    for m in CELL.finditer(text, start, end):
+        cell = m.group()
+        if cell.isascii() and cell.isdigit():  # the common case: a bare number
+            tokens.append(Token("num", cell, m.start(), m.end(), None, int(cell)))
+        else:
+            _cell_tokens(text, m.start(), m.end(), tokens, signed)
     return tokens
 
 
