@@ -32,6 +32,7 @@ def _aggregate(items: list[CheckItem]) -> str:
 def identity_checks(tables: dict) -> dict[str, Check]:
     """Every identity of the template, per column or per row; tables as the record holds them."""
     out: dict[str, Check] = {}
+    columns_of: dict[str, tuple[list[str], tuple[str, ...]]] = {}  # per table, found once
     for ident in load().identities:
         table = tables.get(ident.table)
         if table is None:
@@ -45,8 +46,9 @@ def identity_checks(tables: dict) -> dict[str, Check]:
                 status, left, right = ident.evaluate(cols)
                 items.append(CheckItem(scope=row, status=status, left=left, right=right))
         else:
-            columns = list(dict.fromkeys(c for cols in rows.values() for c in cols))
-            row_keys = tuple(rows)
+            if ident.table not in columns_of:
+                columns_of[ident.table] = (list(dict.fromkeys(c for cols in rows.values() for c in cols)), tuple(rows))
+            columns, row_keys = columns_of[ident.table]
             for col in columns:
                 status, left, right = ident.evaluate_column(rows, row_keys, col)
                 items.append(CheckItem(scope=col, status=status, left=left, right=right))
