@@ -11,7 +11,10 @@ SOFT_PROBLEMS_EMPTY = "problems_section.not_empty"
 
 # Numbers section 一 quotes, and the table cell each must equal. (pattern, table path)
 _QUOTED = (
-    (re.compile(r"(?:共|累计|全年)?(?:收到|受理|新收)[^，。；\d]{0,12}?申请(?:共|合计)?\s*(\d+)\s*(?:件|个|条)"),
+    # (?:共|累计|全年)?(?:收到|受理|新收)… spelt as one alternation (the same matches, tried in the
+    # same order), so that the regex engine can skip to the characters a match can start with.
+    (re.compile(r"(?:共(?:收到|受理|新收)|累计(?:收到|受理|新收)|全年(?:收到|受理|新收)|收到|受理|新收)"
+                r"[^，。；\d]{0,12}?申请(?:共|合计)?\s*(\d+)\s*(?:件|个|条)"),
      ("applications", "new_received", "total")),
     (re.compile(r"未(?:收到|受理)(?:任何)?(?:政府信息公开|依申请公开)[^，。；\d]{0,6}?(?:申请|事项)()"),
      ("applications", "new_received", "total")),
