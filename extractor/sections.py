@@ -28,7 +28,7 @@ _COMPILED: list[tuple[str, re.Pattern]] | None = None
 # its run of '#'/spaces. The patterns open with a look-behind and an optional run, which the
 # regex engine can only try at every character of the report; trying them at these few places
 # (and the run before each) finds the same leftmost match.
-_ENUMERATOR_AT = re.compile(r"(?=[一二三四五六七八九十]{1,2}" + GAP + r"[、.．])")
+_ENUMERATOR_AT = re.compile(r"[一二三四五六七八九十](?=[一二三四五六七八九十]?" + GAP + r"[、.．])")
 _RUN = re.compile(r"[#\s]")
 
 

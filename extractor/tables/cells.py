@@ -122,7 +122,9 @@ def delimited_cells(text: str, start: int, end: int) -> list[tuple[str, int, int
     return cells
 
 
-QUOTED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:件|条|个|项|次|篇|万元|元)")
+# A number with its unit, the number starting a digit run: `(?<![\d.])\d+…` with the look-behind
+# moved after the first digit, so that the regex engine can skip to digits.
+QUOTED = re.compile(r"(\d(?<![\d.]\d)\d*(?:\.\d+)?)\s*(?:件|条|个|项|次|篇|万元|元)")
 CLAUSE_PUNCTUATION = "，,。；;！!？?：:、\n"  # what ends the clause before a quoted number
 
 

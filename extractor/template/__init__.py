@@ -91,7 +91,7 @@ class Row:
     phrases: tuple[str, ...]
     columns: tuple[Column, ...]
     printed: str
-    pattern: re.Pattern | None = field(compare=False, default=None)
+    pattern: "RowPattern | None" = field(compare=False, default=None)
     rules: tuple["Plausibility", ...] = field(compare=False, default=())  # of its column set
 
     @property
@@ -221,15 +221,41 @@ class Template:
                                                                   or r.generation in ("single", "split"))]
 
 
-def _row_pattern(enum: str, phrases: tuple[str, ...]) -> re.Pattern | None:
+class RowPattern:
+    """A row label: its phrases, optionally after its enumerator — `(?:ENUM)?(?:PHRASES)`.
+
+    Searched as two patterns, `ENUM PHRASES` and `PHRASES`, the leftmost match winning and the
+    enumerated one on a tie: the same match as the one pattern, but each of the two starts with
+    characters the regex engine can skip to, where the optional group made it try every position.
+    """
+
+    def __init__(self, enumerated: re.Pattern | None, bare: re.Pattern | None) -> None:
+        self.enumerated, self.bare = enumerated, bare
+        self.pattern = (enumerated or bare).pattern if bare is None or enumerated is None else \
+            f"(?:{enumerated.pattern})|(?:{bare.pattern})"
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match | None:
+        end = len(text) if endpos is None else endpos
+        e = self.enumerated.search(text, pos, end) if self.enumerated is not None else None
+        if self.bare is None:
+            return e
+        b = self.bare.search(text, pos, end)
+        if b is not None and (e is None or b.start() < e.start()):
+            return b
+        return e
+
+
+def _row_pattern(enum: str, phrases: tuple[str, ...]) -> RowPattern | None:
     if not phrases:
         return None
     alts = "|".join(phrase_pattern(p) for p in phrases)
     if not enum:
-        return re.compile(f"(?:{alts})")
+        return RowPattern(None, re.compile(f"(?:{alts})"))
+    enumerated = re.compile(f"(?:{enum_pattern(enum)})(?:{alts})")
     # A short generic phrase (其他, 总计) is a row label only with its enumerator.
-    optional = "" if min(len(p) for p in phrases) <= 2 else "?"
-    return re.compile(f"(?:{enum_pattern(enum)}){optional}(?:{alts})")
+    if min(len(p) for p in phrases) <= 2:
+        return RowPattern(enumerated, None)
+    return RowPattern(enumerated, re.compile(f"(?:{alts})"))
 
 
 @lru_cache(maxsize=1)
