@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .scoring import Scorecard, compare_to_baseline, load_labels, score_record
+from .scoring import NEVER_INCREASE, Scorecard, compare_to_baseline, load_labels, score_record
 
 DEFAULT_FIXTURES = Path("evals/fixtures")
 DEFAULT_BASELINE = Path("evals/baseline.json")
@@ -63,14 +63,19 @@ def run_eval(fixtures: Path, labels_dir: Path, backend, concurrency: int = 1) ->
     return card
 
 
+def _fmt(v) -> str:
+    return str(v) if isinstance(v, int) else f"{v:.4f}"
+
+
 def format_scorecard(results: dict, title: str = "") -> str:
     m, c = results["metrics"], results["counts"]
     lines = [f"# Scorecard {title}".rstrip(), "",
              f"fixtures: {len(c['fixtures'])}  labelled reports: {c['reports']}  labelled cells: {c['cells']}", "",
              "| metric | value |", "|---|---|"]
     for k, v in m.items():
-        lines.append(f"| {k} | {v:.4f} |")
-    lines += ["", f"blank read as 0: {c['blank_read_as_zero']}  0 read as blank: {c['zero_read_as_blank']}", ""]
+        lines.append(f"| {k} | {_fmt(v)} |")
+    lines += ["", f"wrong numbers: {c.get('cells_wrong', 0)}  blank read as 0: {c['blank_read_as_zero']}  "
+              f"0 read as blank: {c['zero_read_as_blank']}", ""]
     cost = results["cost"]
     lines.append(f"cost: {cost['llm_calls']} LLM calls, {cost['cache_hits']} cache hits, "
                  f"{cost['prompt_tokens']}+{cost['completion_tokens']} tokens, "
@@ -93,7 +98,7 @@ def write_report(results: dict, out_dir: Path) -> None:
     md = format_scorecard(results) + "\n\n## Every wrong value\n\n" + format_wrong_md(results) + "\n"
     (out_dir / "scorecard.md").write_text(md, encoding="utf-8")
     e = lambda v: html.escape("null" if v is None else str(v))
-    metric_rows = "".join(f"<tr><td>{e(k)}</td><td>{v:.4f}</td></tr>" for k, v in results["metrics"].items())
+    metric_rows = "".join(f"<tr><td>{e(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in results["metrics"].items())
     wrong_rows = "".join(f"<tr><td>{e(w['fixture'])}</td><td>{e(w['key'])}</td><td>{e(w['wanted'])}</td>"
                          f"<td>{e(w['got'])}</td><td>{e(w['source'] or '')}</td></tr>" for w in results["wrong"])
     page = f"""<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>extractor scorecard</title>
@@ -110,7 +115,7 @@ def side_by_side(named: list[tuple[str, dict]]) -> str:
     rows = [head, "|---|" + "---|" * len(named)]
     for k in keys:
         vals = [r["metrics"].get(k) for _, r in named]
-        rows.append(f"| {k} | " + " | ".join("" if v is None else f"{v:.4f}" for v in vals) + " |")
+        rows.append(f"| {k} | " + " | ".join("" if v is None else _fmt(v) for v in vals) + " |")
     return "\n".join(rows)
 
 
@@ -163,9 +168,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return 2
         drops = compare_to_baseline(results["metrics"], base["metrics"], args.tolerance)
         if drops:
-            print(f"\nFAIL: {len(drops)} score(s) fell below the baseline {args.baseline} by more than {args.tolerance}:")
+            print(f"\nFAIL: {len(drops)} score(s) fell below the baseline {args.baseline} by more than {args.tolerance}"
+                  f" (or, for {', '.join(NEVER_INCREASE)}, rose at all):")
             for k, b, now in drops:
-                print(f"  {k}: baseline {b:.4f}, now {'missing' if now is None else f'{now:.4f}'}")
+                print(f"  {k}: baseline {_fmt(b)}, now {'missing' if now is None else _fmt(now)}")
             return 1
         print(f"\nbaseline gate passed ({args.baseline}, tolerance {args.tolerance})")
     return 0

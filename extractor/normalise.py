@@ -124,7 +124,9 @@ def _trailing_chrome(text: str, warnings: list[str]) -> str:
     removed = []
     final_newline = text.endswith("\n")
     while True:
-        m = _TRAILING_CHROME.search(text)
+        # A match ends the text and is a short word plus spaces: search only the last stretch
+        # (from the start of the string the regex tried every position of the report).
+        m = _TRAILING_CHROME.search(text, max(0, len(text.rstrip()) - 40))
         if not m or m.start() == 0:
             break
         removed.append(m.group(0).strip())

@@ -18,6 +18,9 @@ from .textutil import squash
 DICE_THRESHOLD = 0.5
 META_FIELDS = ("agency", "year", "published", "region.province", "region.city", "region.county", "level")
 NARRATIVE_FIELDS = ("problems", "improvements", "platforms")
+# Metrics where lower is better, gated with no tolerance: a table cell holding a number other
+# than the label (as opposed to null) is the one error a user would publish.
+NEVER_INCREASE = ("cells.wrong",)
 
 
 def bigrams(text: str) -> set[str]:
@@ -117,6 +120,7 @@ class Scorecard:
     cells_by_template: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     cells_by_table: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     cells_by_group: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))  # seed / corpus
+    cells_wrong: int = 0  # labelled cells holding a number other than the label (not null)
     blank_read_as_zero: int = 0
     zero_read_as_blank: int = 0
     template: Tally = field(default_factory=Tally)
@@ -135,10 +139,12 @@ class Scorecard:
     fixtures: list[str] = field(default_factory=list)
 
     def metrics(self) -> dict[str, float]:
-        """The flat numbers the baseline gate compares (higher is better for every one)."""
+        """The flat numbers the baseline gate compares (higher is better for every one, except
+        those in NEVER_INCREASE)."""
         m: dict[str, float] = {}
         put = lambda k, v: m.__setitem__(k, v) if v is not None else None
         put("cells.accuracy", self.cells.rate)
+        put("cells.wrong", self.cells_wrong)
         for t, tally in sorted(self.cells_by_template.items()):
             put(f"cells.template.{t}.accuracy", tally.rate)
         for g, tally in sorted(self.cells_by_group.items()):
@@ -161,6 +167,7 @@ class Scorecard:
         return {
             "metrics": self.metrics(),
             "counts": {"reports": self.reports, "cells": self.cells.total, "cells_right": self.cells.right,
+                       "cells_wrong": self.cells_wrong,
                        "blank_read_as_zero": self.blank_read_as_zero, "zero_read_as_blank": self.zero_read_as_blank,
                        "fixtures": self.fixtures},
             "narrative": {f_: prf.scores() for f_, prf in sorted(self.narrative.items())},
@@ -212,6 +219,8 @@ def score_record(card: Scorecard, fixture: str, label: dict, record: dict, sourc
         card.cells_by_table[table].add(ok)
         card.cells_by_group["seeds" if fixture.startswith("seed_") else "corpus"].add(ok)
         if not ok:
+            if isinstance(got, (int, float)) and not isinstance(got, bool):
+                card.cells_wrong += 1  # a number, and not the printed one
             if want is None and got == 0:
                 card.blank_read_as_zero += 1
             if want == 0 and got is None:
@@ -269,11 +278,19 @@ def _missing(meta: dict, dotted: str) -> bool:
 
 def compare_to_baseline(metrics: dict[str, float], baseline: dict[str, float], tolerance: float
                         ) -> list[tuple[str, float, float | None]]:
-    """Metrics that fell below the baseline by more than the tolerance (or vanished)."""
+    """Metrics that fell below the baseline by more than the tolerance (or vanished), and any
+    NEVER_INCREASE metric above its baseline at all (a baseline without it counts as 0)."""
     drops = []
     for k, base in baseline.items():
+        if k in NEVER_INCREASE:
+            continue
         now = metrics.get(k)
         if now is None or now < base - tolerance:
+            drops.append((k, base, now))
+    for k in NEVER_INCREASE:
+        base = baseline.get(k, 0)
+        now = metrics.get(k)
+        if now is None or now > base:
             drops.append((k, base, now))
     return drops
 

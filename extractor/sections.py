@@ -24,6 +24,27 @@ def _patterns() -> list[tuple[str, re.Pattern]]:
 
 
 _COMPILED: list[tuple[str, re.Pattern]] | None = None
+# Where a numeral enumerator (一、 十二．) could begin: every heading match holds one, right after
+# its run of '#'/spaces. The patterns open with a look-behind and an optional run, which the
+# regex engine can only try at every character of the report; trying them at these few places
+# (and the run before each) finds the same leftmost match.
+_ENUMERATOR_AT = re.compile(r"[一二三四五六七八九十](?=[一二三四五六七八九十]?" + GAP + r"[、.．])")
+_RUN = re.compile(r"[#\s]")
+
+
+def _first_heading(pattern: re.Pattern, text: str, cursor: int, numerals: list[int]) -> re.Match | None:
+    """pattern.search(text, cursor), tried only where a heading can start."""
+    for q in numerals:
+        if q < cursor:
+            continue
+        p = q
+        while p > cursor and _RUN.match(text, p - 1):
+            p -= 1
+        for start in range(p, q + 1):
+            m = pattern.match(text, start)
+            if m:
+                return m
+    return None
 
 
 def split_sections(text: str) -> Sections:
@@ -32,8 +53,9 @@ def split_sections(text: str) -> Sections:
         _COMPILED = _patterns()
     found: list[tuple[str, int, int]] = []
     cursor = 0
+    numerals = [m.start() for m in _ENUMERATOR_AT.finditer(text)]
     for key, pattern in _COMPILED:
-        m = pattern.search(text, cursor)
+        m = _first_heading(pattern, text, cursor, numerals)
         if not m:
             continue
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip("#\n\r\t >*|")))

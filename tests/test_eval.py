@@ -59,3 +59,47 @@ def test_chinese_matching_rule():
     gold = [{"text": "政策解读形式不够丰富", "evidence": ""}]
     pairs = match_items(pred, gold)
     assert [(i, j) for i, j, _ in pairs] == [(0, 0)]  # one-to-one, the unrelated item unmatched
+
+
+def test_gate_fails_on_one_more_wrong_number(tmp_path):
+    """One cell reading a number other than its label moves cells.accuracy by 0.0003, inside the
+    tolerance; the gate must still fail, on cells.wrong. (The label is changed here, not the code:
+    the extractor's 63 for seed 000 licensing.decisions becomes a wrong number against 64.)"""
+    labels = tmp_path / "labels"
+    shutil.copytree(ROOT / "evals" / "labels", labels)
+    seed = labels / "seed_000_c67c284a41079efd.txt.json"
+    data = json.loads(seed.read_text(encoding="utf-8"))
+    cells = data["records"][0]["tables"]["active_disclosure"]["licensing"]
+    assert cells["decisions"] == 63
+    cells["decisions"] = 64
+    seed.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    proc = run_eval("--labels", str(labels), "--baseline", "evals/baseline.json", "--report", str(tmp_path / "rep"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "cells.wrong: baseline 0, now 1" in proc.stdout
+    card = json.loads((tmp_path / "rep" / "scorecard.json").read_text(encoding="utf-8"))
+    assert card["metrics"]["cells.wrong"] == 1
+    assert "cells.accuracy" not in proc.stdout.split("FAIL")[1]  # only the wrong-number gate caught it
+
+
+def test_a_null_is_not_a_wrong_number():
+    from extractor.scoring import Scorecard, score_record
+    label = {"template": "2021", "tables": {"active_disclosure": {"fees": {"amount_wan_yuan": 5.5}},
+                                            "review_litigation": {"review": {"upheld": 0, "corrected": 1}}}}
+    record = {"template": "2021", "meta": {}, "checks": {}, "narrative": {},
+              "extraction": {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "seconds": 0},
+              "tables": {"active_disclosure": {"fees": {"amount_wan_yuan": None}},
+                         "review_litigation": {"review": {"upheld": 3, "corrected": 1}}}}
+    card = Scorecard()
+    score_record(card, "x.txt", label, record, lambda key: None)
+    assert card.cells.total == 3 and card.cells.right == 1
+    assert card.cells_wrong == 1  # upheld 3 against 0; the null fee is missing, not wrong
+    assert card.metrics()["cells.wrong"] == 1
+
+
+def test_baseline_comparison_never_lets_wrong_numbers_rise():
+    from extractor.scoring import compare_to_baseline
+    base = {"cells.accuracy": 0.99, "cells.wrong": 0}
+    assert compare_to_baseline({"cells.accuracy": 0.99, "cells.wrong": 0}, base, 0.01) == []
+    assert compare_to_baseline({"cells.accuracy": 0.995, "cells.wrong": 1}, base, 0.01) == [("cells.wrong", 0, 1)]
+    # An old baseline without the metric holds the standard: no wrong number.
+    assert compare_to_baseline({"cells.wrong": 2}, {}, 0.01) == [("cells.wrong", 0, 2)]

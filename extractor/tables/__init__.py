@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..template import Row, load
 from .cells import quoted_numbers
@@ -11,6 +12,8 @@ from .reader import (TableRead, _fit_segment, confirm_with_quotes, read_by_lines
 
 _ARTICLE_20 = re.compile(r"第\s*二十\s*条\s*第\s*[(（]\s*一\s*[)）]\s*项")
 _REVIEW_START = re.compile(r"行\s*政\s*复\s*议")
+_LITIGATION = re.compile(r"行\s*政\s*诉\s*讼")
+_SPLIT_FORM = re.compile(r"逾期不补正|缴纳费用")  # （六）其他处理 printed as its three sub-rows
 _REVIEW_END = re.compile(r"[五六][\s]*[、.．][^\n]{0,12}?(?:问题|改进|其他需要报告|其他事项)|存在的?主要问题")
 # Table 三 ends where table 四 begins (its heading, sometimes misprinted, or its header cells).
 _APPLICATIONS_END = re.compile(r"四\s*[、.．]\s*政府信息公开|行政复议[\s\S]{0,30}?行政诉讼|结果\s*维持")
@@ -24,10 +27,12 @@ class TablesRead:
     errors: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=None)
 def _identities(table: str, scope: str):
     return [i for i in load().identities if i.table == table and i.scope == scope]
 
 
+@lru_cache(maxsize=None)
 def _row_accept(table: str):
     ids = _identities(table, "row")
 
@@ -38,10 +43,11 @@ def _row_accept(table: str):
 
 
 def _columns_consistent(values: dict[str, dict]) -> bool:
+    columns = {c for cols in values.values() for c in cols}
+    row_keys = tuple(values)
     for ident in _identities("applications", "column"):
-        columns = {c for cols in values.values() for c in cols}
         for col in columns:
-            if ident.evaluate({r: cols.get(col) for r, cols in values.items()})[0] == "fail":
+            if ident.evaluate_column(values, row_keys, col)[0] == "fail":
                 return False
     return True
 
@@ -54,7 +60,7 @@ def read_applications(text: str, start: int = 0) -> TableRead | None:
     a = first.start()
     end_m = _APPLICATIONS_END.search(text, a)
     b = end_m.start() if end_m else min(len(text), a + 8000)
-    split = re.search(r"逾期不补正|缴纳费用", text[a:b]) is not None
+    split = _SPLIT_FORM.search(text, a, b) is not None
     rows = [r for r in rows_all if r.generation == "any" or r.generation == ("split" if split else "single")]
     result = read_rows(text, a, b, rows, _row_accept("applications"), "table 三")
     if result.found_rows < 4:
@@ -103,7 +109,7 @@ def read_active_disclosure(text: str, generation: str, header_at: int | None,
 
 def read_review_litigation(text: str, start: int) -> TableRead | None:
     m = _REVIEW_START.search(text, start)
-    while m and not re.search(r"行\s*政\s*诉\s*讼", text[m.end():m.end() + 400]):
+    while m and not _LITIGATION.search(text, m.end(), m.end() + 400):
         m = _REVIEW_START.search(text, m.end())
     if not m:
         return None

@@ -7,6 +7,12 @@ from decimal import Decimal
 
 # Works on width-folded text (textutil.fold_width), so only half-width forms appear here.
 NUMBER = re.compile(r"[+\-]?\d+(?:,\d{3})+(?:\.\d+)?|[+\-]?\d+(?:\.\d+)?")
+# In a row with a column that may be negative (本年增/减), a dash before a digit is a sign:
+# - (and the folded full-width －), the minus sign −, and the em/en dashes scrapes put for it.
+MINUS_SIGNS = "-−—–"
+_SIGN = "[+" + re.escape(MINUS_SIGNS) + "]?"
+SIGNED_NUMBER = re.compile(rf"{_SIGN}\d+(?:,\d{{3}})+(?:\.\d+)?|{_SIGN}\d+(?:\.\d+)?")
+_TO_MINUS = str.maketrans({"−": "-", "—": "-", "–": "-", ",": None})
 UNIT = re.compile(r"\s*(万元|元|件|条|个|次|人|项|篇|期|场)")
 NOT_A_VALUE_AFTER = re.compile(r"\s*(年|月|日|号|时|%|‰|\.\D)")  # dates, ratios, enumerators
 NULL_MARK = re.compile(r"^(?:[/\\—–\-─━_]+|无|空)$")
@@ -14,59 +20,68 @@ LAYOUT_ONLY = re.compile(r"^:?-{3,}:?$")  # markdown table rule |---|, not a cel
 ENUMERATOR_AFTER = re.compile(r"[.、][\u4e00-\u9fff]")  # 0000002.其他: the 2 opens the next label
 IDEOGRAPH = re.compile(r"[\u4e00-\u9fff]")
 SHORT_LABEL = re.compile(r"^[\u4e00-\u9fff]{1,4}\d{1,2}$")  # 数据1, 列2: placeholder headers
-CELL_SPLIT = re.compile(r"[\s|]+")
+CELL = re.compile(r"[^\s|]+")  # what stands between the splits: one cell's text
+DIGIT = re.compile(r"\d")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Token:
     kind: str  # num, null
     text: str
     start: int
     end: int
     unit: str | None = None
+    value: int | float | None = None  # parsed from text when not given
 
-    @property
-    def value(self) -> int | float | None:
-        return parse_number(self.text) if self.kind == "num" else None
+    def __post_init__(self) -> None:
+        if self.kind == "num" and self.value is None:
+            self.value = parse_number(self.text)
 
 
 def parse_number(text: str) -> int | float:
-    t = text.replace(",", "")
+    if text.isascii() and text.isdigit():
+        return int(text)
+    t = text.translate(_TO_MINUS)
     if "." in t:
         return float(Decimal(t))
     return int(t)
 
 
-def tokenize(text: str, start: int, end: int) -> list[Token]:
+def tokenize(text: str, start: int, end: int, signed: bool = False) -> list[Token]:
     """Value tokens between start and end of width-folded text, in order.
 
     A whole cell that is a null mark (/, —, 无) is a null token; numbers inside cells are number
     tokens; all other text (labels, header words, notes) separates tokens and is dropped.
+    `signed`: the stretch is a row with a column that allows negatives, where a dash right
+    before a digit is a minus sign (35-15 is 35 and −15), not a separator.
     """
     tokens: list[Token] = []
-    pos = start
-    for m in CELL_SPLIT.finditer(text, start, end):
-        _cell_tokens(text, pos, m.start(), tokens)
-        pos = m.end()
-    _cell_tokens(text, pos, end, tokens)
+    for m in CELL.finditer(text, start, end):
+        cell = m.group()
+        if cell.isascii() and cell.isdigit():  # the common case: a bare number
+            tokens.append(Token("num", cell, m.start(), m.end(), None, int(cell)))
+        else:
+            _cell_tokens(text, m.start(), m.end(), tokens, signed)
     return tokens
 
 
-def _cell_tokens(text: str, a: int, b: int, out: list[Token]) -> None:
+def _cell_tokens(text: str, a: int, b: int, out: list[Token], signed: bool = False) -> None:
     if a >= b:
         return
     cell = text[a:b]
     if cell.isascii() and cell.isdigit():  # the common case: a bare number
         out.append(Token("num", cell, a, b))
         return
-    if LAYOUT_ONLY.match(cell) or SHORT_LABEL.match(cell):
+    if not DIGIT.search(cell):  # label or header text, or a null mark: no number in it
+        if NULL_MARK.match(cell) and not LAYOUT_ONLY.match(cell):
+            out.append(Token("null", cell, a, b))
         return
-    if NULL_MARK.match(cell):
-        out.append(Token("null", cell, a, b))
+    if SHORT_LABEL.match(cell):
         return
-    for m in NUMBER.finditer(text, a, b):
+    for m in (SIGNED_NUMBER if signed else NUMBER).finditer(text, a, b):
         s, e = m.start(), m.end()
-        if text[s] in "+-" and s > a and text[s - 1].isalnum():
+        if text[s] in "+" + MINUS_SIGNS and s > a and (text[s - 1].isascii() and text[s - 1].isalpha()
+                                             if signed else text[s - 1].isalnum()):
             s += 1  # a hyphen between words is not a sign
         if s > a and e < b and IDEOGRAPH.match(text, s - 1) and IDEOGRAPH.match(text, e):
             continue  # a number inside a phrase (保留4位小数) belongs to the text
@@ -107,23 +122,62 @@ def delimited_cells(text: str, start: int, end: int) -> list[tuple[str, int, int
     return cells
 
 
-QUOTED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:件|条|个|项|次|篇|万元|元)")
+# A number with its unit, the number starting a digit run: `(?<![\d.])\d+…` with the look-behind
+# moved after the first digit, so that the regex engine can skip to digits.
+QUOTED = re.compile(r"(\d(?<![\d.]\d)\d*(?:\.\d+)?)\s*(?:件|条|个|项|次|篇|万元|元)")
+CLAUSE_PUNCTUATION = "，,。；;！!？?：:、\n"  # what ends the clause before a quoted number
 
 
-def quoted_numbers(text: str) -> set[int | float]:
-    """Numbers the report states with a unit (698件, 2026条): evidence for settling a digit run."""
-    return {parse_number(m.group(1)) for m in QUOTED.finditer(text)}
+class QuotedNumbers:
+    """Numbers the report states with a unit (698件, 2026条), each with the clauses that quote it
+    (the text from the last punctuation before the number up to it: 集中公开现行有效行政规范性文件):
+    evidence for settling a digit run, when the clause names the cell's row and column.
+    `get(value)` gives the clauses; they are cut out only for the values asked about."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._at: dict[int | float, list[int]] = {}
+        for m in QUOTED.finditer(text):
+            self._at.setdefault(parse_number(m.group(1)), []).append(m.start())
+        self._clauses: dict[int | float, list[str]] = {}
+
+    def get(self, value, default=()) -> list[str]:
+        if value not in self._at:
+            return list(default)
+        if value not in self._clauses:
+            self._clauses[value] = [self._clause(s) for s in self._at[value]]
+        return self._clauses[value]
+
+    def __getitem__(self, value) -> list[str]:
+        if value not in self._at:
+            raise KeyError(value)
+        return self.get(value)
+
+    def _clause(self, s: int) -> str:
+        lo = max(0, s - 80)
+        start = max(self.text.rfind(p, lo, s) for p in CLAUSE_PUNCTUATION)
+        return self.text[start + 1 if start >= 0 else lo:s]
 
 
-def confirmed_by_quotes(candidates: list[list], quoted: set) -> int | None:
-    """Index of the one candidate reading whose multi-digit numbers the text quotes most, when it
-    is unique and quoted for at least half of them; else None (the ambiguity stands)."""
-    scores = []
-    for values in candidates:
-        big = [v for v in values if v is not None and v >= 10]
-        hits = sum(v in quoted for v in big)
-        scores.append(hits if big and hits * 2 >= len(big) else 0)
-    best = max(scores, default=0)
-    if best == 0 or scores.count(best) > 1:
-        return None
-    return scores.index(best)
+def quoted_numbers(text: str) -> QuotedNumbers:
+    return QuotedNumbers(text)
+
+
+def confirmed_by_quotes(candidates: list[list], confirms) -> int | None:
+    """Index of the one candidate reading the report's own prose settles, else None.
+
+    `confirms(i, value)`: whether a clause of the text quotes `value` naming the row and column
+    of cell i. A candidate is settled when at least one of its cells is confirmed and every
+    multi-digit cell is accounted for: confirmed itself, or the one cell left unconfirmed (the
+    digits of a run being fixed, the others fix it). A number quoted anywhere for anything
+    settles nothing (平潭 2019: 350 is not 3|50 because some sentence says 50条).
+    """
+    settled = []
+    for n, values in enumerate(candidates):
+        confirmed = [v is not None and confirms(i, v) for i, v in enumerate(values)]
+        if not any(confirmed):
+            continue
+        open_cells = [v for v, ok in zip(values, confirmed) if not ok]
+        if len(open_cells) <= 1 or all(v is None or (isinstance(v, int) and abs(v) < 10) for v in open_cells):
+            settled.append(n)
+    return settled[0] if len(settled) == 1 else None

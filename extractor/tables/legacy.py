@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..template import load
-from .cells import confirmed_by_quotes, parse_number, quoted_numbers
+from ..template import load, names
+from .cells import QuotedNumbers, confirmed_by_quotes, parse_number, quoted_numbers
 
 _START = re.compile(r"统\s*计\s*指\s*标|指\s*标\s*名\s*称|政府信息公开情况统计表")
 UNITS = r"人次|万元|条|件|次|篇|个|人|元|项|期|场|份|家|——|—"
@@ -28,7 +28,7 @@ class LegacyRead:
     keys: dict[str, dict] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     span: tuple[int, int] | None = None
-    quoted: set | None = None  # numbers the text quotes, gathered only when a cut needs them
+    quoted: QuotedNumbers | None = None  # numbers the text quotes, gathered only when a cut needs them
 
 
 def _flat(text: str) -> str:
@@ -72,6 +72,21 @@ def _read_from(text: str, flat: str, m: re.Match) -> LegacyRead | None:
     return out
 
 
+_ENUM = re.compile(r"^(?:其中[:：]?\s*)?(?:[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、|\d{1,2}[.．、])?\s*")
+
+
+def _prose_of(indicator: str):
+    """What names an indicator in running text: the indicator itself (当面申请数), and for a keyed
+    row the key's words (主动公开…信息)."""
+    core = _ENUM.sub("", indicator).strip()
+    prose = ((core,),) if len(core) >= 3 else ()
+    t = load()
+    for key, pattern, _ in t.legacy_keys:
+        if pattern.search(indicator):
+            return prose + t.legacy_prose.get(key, ())
+    return prose
+
+
 def _value(r: re.Match, two_columns: bool, out: LegacyRead, indicator: str):
     vals = r.group("vals")
     if not vals:
@@ -91,7 +106,12 @@ def _value(r: re.Match, two_columns: bool, out: LegacyRead, indicator: str):
             return parse_number(cuts[0][0]), vstart, vstart + len(cuts[0][0]), None
         if out.quoted is None:
             out.quoted = quoted_numbers(r.string)
-        pick = confirmed_by_quotes([[parse_number(a)] for a, _ in cuts], out.quoted)
+        prose = _prose_of(indicator)
+        quoted = out.quoted
+
+        def confirms(_: int, value) -> bool:
+            return bool(prose) and any(names(prose, clause) for clause in quoted.get(value, ()))
+        pick = confirmed_by_quotes([[parse_number(a)] for a, _ in cuts], confirms)
         if pick is not None:  # the text quotes this year's figure (主动公开政府信息2026条)
             a = cuts[pick][0]
             return (parse_number(a), vstart, vstart + len(a),

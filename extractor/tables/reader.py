@@ -11,11 +11,12 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..template import Row
-from .cells import Token, confirmed_by_quotes, delimited_cells, line_cells, parse_number, tokenize, NULL_MARK, NUMBER
+from ..template import Row, names
+from .cells import DIGIT, Token, confirmed_by_quotes, delimited_cells, line_cells, parse_number, tokenize, NULL_MARK, NUMBER
 from .segment import segmentations
 
 MAX_COMBINATIONS = 5000
+_ONE_MINUS = str.maketrans({"−": "-", "—": "-", "–": "-"})  # one character for one: offsets kept
 
 
 @dataclass
@@ -114,12 +115,15 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
                  result: TableRead, label: str, take_first: bool) -> None:
     width = sum(r.width for r in seg_rows)
     names = ", ".join(r.key for r in seg_rows)
-    tokens = tokenize(text, a, b)
+    signed = any(r.signed for r in seg_rows)
+    tokens = tokenize(text, a, b, signed)
+    if signed and len(tokens) >= width and not _signs_fit(tokens, seg_rows):
+        tokens = tokenize(text, a, b)  # a minus landing on a column that is never negative is no sign
     if len(tokens) == width or (len(tokens) > width and take_first):
-        _assign(result, seg_rows, [_token_cell(t) for t in tokens[:width]])
+        _assign(result, seg_rows, _admitted(tokens[:width], seg_rows, result, label))
         return
     if len(tokens) > width:
-        _assign(result, seg_rows, [_token_cell(t) for t in tokens[:width]])
+        _assign(result, seg_rows, _admitted(tokens[:width], seg_rows, result, label))
         result.errors.append(f"{label}: {names}: {len(tokens)} numbers where {width} cells are; "
                              f"read the first {width}, ignored {' '.join(t.text for t in tokens[width:])}")
         return
@@ -138,13 +142,36 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
                                            for c, _, _ in cells):
                 _assign(result, seg_rows, [_delimited_cell(text, c, s, e) for c, s, e in cells])
                 return
-    if (tokens and all(t.kind == "num" and not t.text.startswith(("+", "-")) for t in tokens)
+    if (tokens and all(t.kind == "num" and (signed or not t.text.startswith(("+", "-"))) for t in tokens)
             and sum(len(t.text) for t in tokens) >= width):
         _segment_runs(text, tokens, seg_rows, accept, result, label)
         return
     _assign(result, seg_rows, [None] * width)
     result.errors.append(f"{label}: {names}: found {len(tokens)} of {width} values "
                          f"({' '.join(t.text for t in tokens) or 'none'}); cells left null")
+
+
+def _admitted(tokens: list[Token], seg_rows: list[Row], result: TableRead, label: str) -> list[CellRead | None]:
+    """One cell per token, except a value its column cannot hold (a negative or fractional count,
+    money past the cent): that cell is null, with the reason."""
+    if all(t.text.isdigit() for t in tokens):  # whole, not negative: any column holds it
+        return [CellRead(t.value, t.start, t.end, t.text, t.unit) for t in tokens]
+    cells = []
+    columns = [(r, c) for r in seg_rows for c in r.columns]
+    for t, (row, col) in zip(tokens, columns):
+        if t.kind == "num" and not col.admits(t.value, t.text, t.unit):
+            result.errors.append(f"{label}: {row.key}.{col.key}: '{t.text}' cannot be a {col.kind.replace('_', ' ')} "
+                                 f"({col.printed}); cell left null")
+            cells.append(None)
+        else:
+            cells.append(_token_cell(t))
+    return cells
+
+
+def _signs_fit(tokens: list[Token], seg_rows: list[Row]) -> bool:
+    """Whether, read one token per cell, every negative number falls on a column allowing it."""
+    columns = [c for r in seg_rows for c in r.columns]
+    return all(t.value is None or t.value >= 0 or col.signed for t, col in zip(tokens, columns))
 
 
 def _value_line(text: str, a: int, b: int, width: int) -> list[tuple[str, int, int]] | None:
@@ -187,10 +214,14 @@ def _segment_runs(text: str, tokens: list[Token], seg_rows: list[Row], accept: R
                   result: TableRead, label: str) -> None:
     width = sum(r.width for r in seg_rows)
     names = ", ".join(r.key for r in seg_rows)
-    groups = [t.text.replace(",", "") for t in tokens]
+    groups = [t.text.replace(",", "").translate(_ONE_MINUS) for t in tokens]
 
     def accept_row(i: int, parts: list[str]) -> bool:
-        return accept(seg_rows[i], [parse_number(p) for p in parts])
+        # Plausibility (whole counts, negatives only where allowed, 总数 >= 新公开) rejects a
+        # reading before the identities judge it; it never makes one.
+        values = [parse_number(p) for p in parts]
+        unit = tokens[-1].unit if i == len(seg_rows) - 1 else None  # the unit printed after the run
+        return seg_rows[i].plausible(values, parts, unit) and accept(seg_rows[i], values)
 
     def last_of_row(i: int, parts: list[str]) -> str | None:
         if seg_rows[i].columns[-1].key != "total" or any("." in p for p in parts):
@@ -217,17 +248,37 @@ def _segment_runs(text: str, tokens: list[Token], seg_rows: list[Row], accept: R
     if len(candidates) == 1:
         _assign(result, seg_rows, candidates[0])
         return
-    _assign(result, seg_rows, [None] * width)
+    _assign(result, seg_rows, _common_cells(candidates, width))
     if candidates:
         shown = "; ".join(",".join(c.text for c in cand) for cand in candidates[:4])
         more = f" (+{len(candidates) - 4} more)" if len(candidates) > 4 else ""
         message = (f"{label}: {names}: digits '{' '.join(groups)}' run together have "
-                   f"{len(candidates)} readings: {shown}{more}; cells left null")
+                   f"{len(candidates)} readings: {shown}{more}; cells left null"
+                   + ("" if all(c is None for c in _cells_of(result, seg_rows))
+                      else " (except those the same in every reading)"))
         result.ambiguous.append((seg_rows, candidates, message))
         result.errors.append(message)
     else:
         result.errors.append(f"{label}: {names}: digits '{' '.join(groups)}' run together have no "
                              f"reading that satisfies the identities ({examined} cuts examined); cells left null")
+
+
+def _cells_of(result: TableRead, seg_rows: list[Row]) -> list[CellRead | None]:
+    return [result.cells[r.key][c.key] for r in seg_rows for c in r.columns]
+
+
+def _common_cells(candidates: list[list[CellRead]], width: int) -> list[CellRead | None]:
+    """The cells every reading reads alike (same digits, same place): certain whichever reading
+    is true (0+34636: 上一年项目数量 0 in each). The others stay null."""
+    out: list[CellRead | None] = [None] * width
+    if not candidates:
+        return out
+    for i in range(width):
+        first = candidates[0][i]
+        if all((c[i].start, c[i].end) == (first.start, first.end) for c in candidates[1:]):
+            out[i] = CellRead(first.value, first.start, first.end, first.text, first.unit,
+                              "digits run together; the same in every reading")
+    return out
 
 
 def resolve_with_columns(result: TableRead, consistent: Callable[[dict], bool], label: str) -> None:
@@ -276,7 +327,7 @@ def read_by_lines(text: str, start: int, end: int, rows: list[Row], label: str) 
     while pos < end:
         stop = text.find("\n", pos, end)
         stop = end if stop < 0 else stop
-        toks = tokenize(text, pos, stop)
+        toks = tokenize(text, pos, stop) if DIGIT.search(text, pos, stop) else None  # no digit, no row
         if toks and all(t.kind == "num" for t in toks):
             lines.append((pos, stop, toks))
         pos = stop + 1
@@ -325,12 +376,19 @@ def _raw_cells(text: str, start: int, end: int) -> list[tuple[str, int, int]] | 
     return parts[1:]
 
 
-def confirm_with_quotes(result: TableRead, quoted: set) -> None:
-    """Settle a digit run that the identities left open when the report's own text quotes the
-    numbers of exactly one reading (平潭 2022: 8855698, and the text says 698件 … 88件)."""
+def confirm_with_quotes(result: TableRead, quoted) -> None:
+    """Settle a digit run that the identities left open when the report's own prose quotes the
+    cells of exactly one reading, each in a clause naming its row and column (平潭 2022: 8855698,
+    and the text says 现行有效行政规范性文件698件, 本年度制发的规范性文件88件: 88|55|698)."""
     still = []
     for seg_rows, candidates, message in result.ambiguous:
-        pick = confirmed_by_quotes([[c.value for c in cand] for cand in candidates], quoted)
+        cells = [(r, c) for r in seg_rows for c in r.columns]
+
+        def confirms(i: int, value, cells=cells) -> bool:
+            row, col = cells[i]
+            return bool(col.prose) and any(names(row.prose, clause) and names(col.prose, clause)
+                                           for clause in quoted.get(value, ()))
+        pick = confirmed_by_quotes([[c.value for c in cand] for cand in candidates], confirms)
         if pick is None:
             still.append((seg_rows, candidates, message))
             continue

@@ -1,7 +1,8 @@
 """Digit-run segmentation: split cells whose digits a scrape ran together, using the identities.
 
 `本年新收政府信息公开申请数量640020470` holds seven cells; of all the ways to cut the digits into
-seven numbers, keep those the table's identities accept. One survivor is the reading; several are
+seven numbers, keep those the table's identities accept. A group may open with a minus sign
+(`2648-18538` in a row with 本年增/减): the cell it starts is negative. One survivor is the reading; several are
 an ambiguity, reported with the candidates and never guessed.
 """
 from __future__ import annotations
@@ -22,9 +23,26 @@ class _Budget(Exception):
 
 
 def _valid(piece: str) -> bool:
+    if piece[0] in "+-":  # a sign opens its group: the cell it starts carries it
+        piece = piece[1:]
+        if not piece or piece.strip("0.") == "":
+            return False  # a bare sign, or minus zero
     if "." in piece:
         return bool(_DECIMAL.match(piece))
     return piece == "0" or piece[0] != "0"
+
+
+def _one_digit_cells(groups: list[str], widths: list[int],
+                     accept_row: Callable[[int, list[str]], bool]) -> tuple[list[list[tuple[int, int]]], int]:
+    """As many digits as cells (`0000000`, `7000007`): the one cut is a digit per cell."""
+    where = [(g, off) for g, s in enumerate(groups) for off in range(len(s))]
+    flat = "".join(groups)
+    pos = 0
+    for row, width in enumerate(widths):
+        if not accept_row(row, list(flat[pos:pos + width])):
+            return [], row + 1
+        pos += width
+    return [where], len(widths)
 
 
 def segmentations(groups: list[str], widths: list[int],
@@ -40,8 +58,11 @@ def segmentations(groups: list[str], widths: list[int],
     total), names that cell so that only it is tried.
     """
     total = sum(widths)
-    if sum(len(g) for g in groups) < total or len(groups) > total:
+    digits = sum(len(g) for g in groups)
+    if digits < total or len(groups) > total:
         return [], 0
+    if digits == total and "." not in "".join(groups) and "-" not in "".join(groups) and "+" not in "".join(groups):
+        return _one_digit_cells(groups, widths, accept_row)
     digits_after = [sum(len(x) for x in groups[g + 1:]) for g in range(len(groups))]
     steps = 0
 
@@ -51,6 +72,7 @@ def segmentations(groups: list[str], widths: list[int],
         parts: list[str] = []
         where: list[tuple[int, int]] = []
         width = widths[row]
+        placed_before = sum(widths[:row])
 
         def rec(g: int, off: int) -> None:
             nonlocal steps
@@ -65,7 +87,7 @@ def segmentations(groups: list[str], widths: list[int],
             if g == len(groups):
                 return
             s = groups[g]
-            rest = total - (sum(widths[:row]) + n)  # parts still to place, this one included
+            rest = total - (placed_before + n)  # parts still to place, this one included
             later_groups = len(groups) - g - 1
             lengths = range(1, min(MAX_PART_DIGITS, len(s) - off) + 1)
             if last_of_row is not None and n == width - 1:
@@ -76,12 +98,18 @@ def segmentations(groups: list[str], widths: list[int],
                     lengths = (len(expected),)
             for length in lengths:
                 piece = s[off:off + length]
-                if piece[0] == "0" and length > 1 and piece[1] != ".":
+                digits = piece[1:] if piece[0] in "+-" else piece
+                if digits and digits[0] == "0" and len(digits) > 1 and digits[1] != ".":
                     break  # a longer piece starting with 0 is no number either
                 if piece[-1] == "." or not _valid(piece):
                     continue
                 ends_group = off + length == len(s)
                 left_after = rest - 1
+                chars_after = len(s) - off - length + digits_after[g]
+                if chars_after < left_after:
+                    break  # too few digits left for the cells still to place; longer pieces leave fewer
+                if chars_after > left_after * (MAX_PART_DIGITS + 2):
+                    continue  # too many left even if every later cell were as long as a cell can be
                 if ends_group:
                     if left_after < later_groups or left_after > digits_after[g]:
                         continue

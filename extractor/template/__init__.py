@@ -11,7 +11,7 @@ import os
 import re
 from fnmatch import fnmatchcase
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 # The template data can be pointed elsewhere to try a change to it (or, in the tests, to prove
@@ -41,10 +41,44 @@ def enum_pattern(enum: str) -> str:
     return rf"{core}{GAP}[、.．]{GAP}"
 
 
+Prose = tuple[tuple[str, ...], ...]  # alternatives, each a set of words that must all appear
+
+
+def parse_prose(spec: str) -> Prose:
+    """'a&b|c' → (('a', 'b'), ('c',)): words naming a row or column in running text."""
+    return tuple(tuple(w for w in alt.split("&") if w) for alt in spec.split("|") if alt)
+
+
+def names(prose: Prose, clause: str) -> bool:
+    """Whether a clause of running text names what `prose` describes."""
+    return any(all(w in clause for w in alt) for alt in prose)
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
     printed: str
+    kind: str = "count"  # count (whole, >= 0), signed_count (whole, may be negative), money (>= 0, to the cent)
+    prose: Prose = ()
+    unit: str = ""  # money: the unit the header prints (万元 for 本年收费金额), unless the cell says
+
+    @property
+    def signed(self) -> bool:
+        return self.kind == "signed_count"
+
+    def admits(self, value: int | float, text: str, unit: str | None = None) -> bool:
+        """Plausibility of one value read for this column (text as printed): only to reject.
+        Money is to the cent at most: two decimals in 元, six in 万元 (397.619万元 is printed)."""
+        if text.isdigit():
+            return True  # whole and not negative: every column admits it
+        if (value < 0 or text.startswith("+")) and not self.signed:
+            return False
+        if "." not in text:
+            return True
+        if self.kind != "money":
+            return False
+        decimals = len(text) - text.index(".") - 1
+        return decimals <= (6 if (unit or self.unit) == "万元" else 2)
 
 
 @dataclass(frozen=True)
@@ -57,11 +91,35 @@ class Row:
     phrases: tuple[str, ...]
     columns: tuple[Column, ...]
     printed: str
-    pattern: re.Pattern | None = field(compare=False, default=None)
+    pattern: "RowPattern | None" = field(compare=False, default=None)
+    rules: tuple["Plausibility", ...] = field(compare=False, default=())  # of its column set
 
     @property
     def width(self) -> int:
         return len(self.columns)
+
+    @cached_property
+    def signed(self) -> bool:
+        """Whether a minus inside this row can be a sign (a column allows negatives)."""
+        return any(c.signed for c in self.columns)
+
+    @cached_property
+    def prose(self) -> "Prose":
+        return tuple((p,) for p in self.phrases)
+
+    def plausible(self, values: list, texts: list[str], unit: str | None = None) -> bool:
+        """Whether one reading of the row (values and their printed texts; `unit` printed after
+        the last) breaks no plausibility rule of the template; None values are not judged."""
+        last = len(texts) - 1
+        for i, (col, v, t) in enumerate(zip(self.columns, values, texts)):
+            if t.isdigit():
+                continue
+            if v is not None and not col.admits(v, t, unit if i == last else None):
+                return False
+        if self.rules:
+            mapping = {c.key: v for c, v in zip(self.columns, values)}
+            return all(r.holds(mapping) for r in self.rules)
+        return True
 
 
 @lru_cache(maxsize=4096)
@@ -85,16 +143,65 @@ class Identity:
         not a term; a printed term that is null makes the identity not assessable.
         """
         present = tuple(values)
-
-        def total(terms: tuple[str, ...]) -> float | None:
-            keys = _expand(terms, present)
-            if not keys or any(values[k] is None for k in keys):
-                return None
-            return sum(values[k] for k in keys)
-        left, right = total(self.left), total(self.right)
+        left = _total(values, _expand(self.left, present))
+        right = _total(values, _expand(self.right, present))
         if left is None or right is None:
             return "not_assessable", left, right
         return ("pass" if abs(left - right) < 1e-6 else "fail"), left, right
+
+    def evaluate_column(self, rows: dict[str, dict], row_keys: tuple[str, ...], col: str
+                        ) -> tuple[str, float | None, float | None]:
+        """evaluate() over one column of a table (rows: row -> column -> value), without building
+        the column's mapping: the identities run per column for every table read."""
+        lk, rk = _expand(self.left, row_keys), _expand(self.right, row_keys)
+        left = _total_col(rows, lk, col)
+        right = _total_col(rows, rk, col)
+        if left is None or right is None:
+            return "not_assessable", left, right
+        return ("pass" if abs(left - right) < 1e-6 else "fail"), left, right
+
+
+def _total(values: dict, keys: tuple[str, ...]) -> float | None:
+    if not keys:
+        return None
+    total = 0
+    for k in keys:
+        v = values[k]
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+def _total_col(rows: dict[str, dict], keys: tuple[str, ...], col: str) -> float | None:
+    if not keys:
+        return None
+    total = 0
+    for k in keys:
+        v = rows[k].get(col)
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """A relation between two columns of one row that every real reading satisfies (2019
+    对外公开总数量 >= 本年新公开数量). Used to reject digit-run readings, never to make one."""
+    id: str
+    columns: str  # the column set it applies to
+    left: str
+    relation: str  # >=
+    right: str
+
+    def holds(self, mapping: dict) -> bool:
+        a, b = mapping.get(self.left), mapping.get(self.right)
+        if a is None or b is None:
+            return True
+        if self.relation == ">=":
+            return a >= b
+        raise ValueError(f"plausibility {self.id}: unknown relation {self.relation!r}")
 
 
 @dataclass(frozen=True)
@@ -105,6 +212,8 @@ class Template:
     legacy_keys: tuple[tuple[str, re.Pattern, str], ...]
     sections: tuple[tuple[str, tuple[str, ...]], ...]
     detection: tuple[tuple[str, re.Pattern], ...]
+    plausibility: dict[str, tuple[Plausibility, ...]] = field(default_factory=dict)  # by column set
+    legacy_prose: dict[str, Prose] = field(default_factory=dict)  # legacy key -> words naming it
     # report_shape.csv: (kind, pattern, reason) — what makes a document an annual report or not
     report_shape: tuple[tuple[str, re.Pattern, str], ...] = ()
 
@@ -114,28 +223,61 @@ class Template:
                                                                   or r.generation in ("single", "split"))]
 
 
-def _row_pattern(enum: str, phrases: tuple[str, ...]) -> re.Pattern | None:
+class RowPattern:
+    """A row label: its phrases, optionally after its enumerator — `(?:ENUM)?(?:PHRASES)`.
+
+    Searched as two patterns, `ENUM PHRASES` and `PHRASES`, the leftmost match winning and the
+    enumerated one on a tie: the same match as the one pattern, but each of the two starts with
+    characters the regex engine can skip to, where the optional group made it try every position.
+    """
+
+    def __init__(self, enumerated: re.Pattern | None, bare: re.Pattern | None) -> None:
+        self.enumerated, self.bare = enumerated, bare
+        self.pattern = (enumerated or bare).pattern if bare is None or enumerated is None else \
+            f"(?:{enumerated.pattern})|(?:{bare.pattern})"
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match | None:
+        end = len(text) if endpos is None else endpos
+        e = self.enumerated.search(text, pos, end) if self.enumerated is not None else None
+        if self.bare is None:
+            return e
+        b = self.bare.search(text, pos, end)
+        if b is not None and (e is None or b.start() < e.start()):
+            return b
+        return e
+
+
+def _row_pattern(enum: str, phrases: tuple[str, ...]) -> RowPattern | None:
     if not phrases:
         return None
     alts = "|".join(phrase_pattern(p) for p in phrases)
     if not enum:
-        return re.compile(f"(?:{alts})")
+        return RowPattern(None, re.compile(f"(?:{alts})"))
+    enumerated = re.compile(f"(?:{enum_pattern(enum)})(?:{alts})")
     # A short generic phrase (其他, 总计) is a row label only with its enumerator.
-    optional = "" if min(len(p) for p in phrases) <= 2 else "?"
-    return re.compile(f"(?:{enum_pattern(enum)}){optional}(?:{alts})")
+    if min(len(p) for p in phrases) <= 2:
+        return RowPattern(enumerated, None)
+    return RowPattern(enumerated, re.compile(f"(?:{alts})"))
 
 
 @lru_cache(maxsize=1)
 def load() -> Template:
     column_sets: dict[str, list[Column]] = {}
     for c in _read("columns.csv"):
-        column_sets.setdefault(c["set"], []).append(Column(c["key"], c["printed"]))
+        column_sets.setdefault(c["set"], []).append(
+            Column(c["key"], c["printed"], c.get("kind") or "count", parse_prose(c.get("prose") or ""),
+                   c.get("unit") or ""))
     sets = {k: tuple(v) for k, v in column_sets.items()}
+    plausibility: dict[str, list[Plausibility]] = {}
+    for p in _read("plausibility.csv"):
+        plausibility.setdefault(p["columns"], []).append(
+            Plausibility(p["id"], p["columns"], p["left"], p["relation"], p["right"]))
     rows = []
     for r in _read("rows.csv"):
         phrases = tuple(p for p in r["phrases"].split("|") if p)
         rows.append(Row(r["table"], r["generation"], r["key"], r["kind"], r["enum"], phrases,
-                        sets.get(r["columns"], ()), r["printed"], _row_pattern(r["enum"], phrases)))
+                        sets.get(r["columns"], ()), r["printed"], _row_pattern(r["enum"], phrases),
+                        tuple(plausibility.get(r["columns"], ()))))
     identities = tuple(Identity(i["id"], i["table"], i["scope"], tuple(i["left"].split("+")),
                                 tuple(i["right"].split("+"))) for i in _read("identities.csv"))
     legacy = tuple((k["key"], re.compile("|".join(phrase_pattern(p) for p in k["phrases"].split("|"))),
@@ -145,4 +287,6 @@ def load() -> Template:
                       for d in _read("detect.csv"))
     shape = tuple((r["kind"], re.compile("|".join(phrase_pattern(p) for p in r["phrases"].split("|") if p)),
                    r["reason"] or "") for r in _read("report_shape.csv"))
-    return Template(tuple(rows), sets, identities, legacy, sections, detection, shape)
+    legacy_prose = {k["key"]: parse_prose(k.get("prose") or "") for k in _read("legacy_keys.csv")}
+    return Template(tuple(rows), sets, identities, legacy, sections, detection,
+                    {k: tuple(v) for k, v in plausibility.items()}, legacy_prose, shape)
