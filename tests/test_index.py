@@ -107,10 +107,20 @@ def test_trigram_tokenizer_misses_two_character_words():
 
 
 def test_grams_give_every_character_one_token_and_queries_the_matching_phrase():
-    assert tokenize.grams("公开低保，A股") == "公开 开低 低保 保 a 股"
-    assert tokenize.gram_phrase("低保") == '"低保"'
-    assert tokenize.gram_phrase("微信公众号") == '"微信" + "信公" + "公众" + "众号"'
-    assert tokenize.gram_phrase("保") == '"保"*'
+    # FTS5's unicode61 keeps the BREAK character as a token, so a phrase cannot bridge two runs.
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='unicode61 remove_diacritics 0')")
+    conn.executemany("INSERT INTO t VALUES (?)", [(tokenize.grams("及时公开低保、特困等人员"),),
+                                                  (tokenize.grams("低，保"),)])
+    count = "SELECT count(*) FROM t WHERE t MATCH ?"
+    assert conn.execute(count, (tokenize.gram_phrase("低保"),)).fetchone()[0] == 1
+    assert conn.execute(count, (tokenize.gram_phrase("低，保"),)).fetchone()[0] == 1
+    assert conn.execute(count, (tokenize.gram_phrase("保特"),)).fetchone()[0] == 0
+    assert tokenize.grams("公开低保，A股") == "公 开 低 保 a 股"
+    assert tokenize.grams("低保，特困") == f"低 保 {tokenize.BREAK} 特 困"  # runs stay apart
+    assert tokenize.gram_phrase("低保") == '"低" + "保"'
+    assert tokenize.gram_phrase("微信公众号") == '"微" + "信" + "公" + "众" + "号"'
+    assert tokenize.gram_phrase("保") == '"保"'
     assert tokenize.gram_phrase("，。") is None
     text = "打通平桥民政微信公众号载体，发布2024 年"
     assert [text[a:b] for a, b in tokenize.find_spans(text, "微信公众号")] == ["微信公众号"]
