@@ -114,6 +114,8 @@ FAMILIES: list[tuple[str, re.Pattern]] = [
     ("paren_cn", re.compile(r"[（(]\s*([一二三四五六七八九十]{1,2})\s*[)）]")),
     ("paren_num", re.compile(r"[（(]\s*(\d{1,2})\s*[)）]")),
     ("num", re.compile(_B + r"(\d{1,2})\s*[、.．](?!\d)", re.M)),
+    # 1、 run into the words before it (行为1、加强…), as whitespace-stripped web text prints it
+    ("num_run_in", re.compile(r"(?<![\d.．A-Za-z%])(\d{1,2})、(?!\d)")),
     ("circled", re.compile(r"([①②③④⑤⑥⑦⑧⑨⑩])")),
     ("di", re.compile(_B + r"第([一二三四五六七八九十]{1,2})[，,、：:是]", re.M)),
     ("cn_dun", re.compile(_B + r"([一二三四五六七八九十]{1,2})\s*[、．]", re.M)),
@@ -130,6 +132,9 @@ class Marker:
     n: int
 
 
+ITEM_MIN = 4  # characters between two enumerators: 1、2、3月 is no enumeration
+
+
 def _chain(text: str, a: int, b: int, pattern: re.Pattern) -> list[Marker]:
     found = []
     for m in pattern.finditer(text, a, b):
@@ -142,7 +147,7 @@ def _chain(text: str, a: int, b: int, pattern: re.Pattern) -> list[Marker]:
             continue
         chain = [m]
         for nxt in found[i + 1:]:
-            if nxt.n == chain[-1].n + 1:
+            if nxt.n == chain[-1].n + 1 and nxt.start - chain[-1].body >= ITEM_MIN:
                 chain.append(nxt)
             elif nxt.n == 1:
                 break
@@ -249,8 +254,12 @@ def _split_plans(text: str, a: int, b: int) -> int:
 
 
 EVIDENCE_TARGET = 12   # quotes grow clause by clause until they hold this many characters
-TEXT_TARGET = 16       # statements likewise (a heading-like first sentence takes the next one along)
-HEADING_EXTEND = 0     # (measured: a heading item reads best as the heading alone; >0 lets a short first sentence take the next one)
+TEXT_TARGET = 16       # statements likewise
+# An item whose first sentence is this short is a heading (（二）规范内容建设。): its statement is
+# the heading and the start of the sentence after it, which says what the heading means.
+HEADING_MAX = 16
+HEADING_BODY = 14      # characters of that next sentence taken (whole clauses, at least one)
+HEADING_QUOTE = 24      # and as many added to the quote
 
 
 def _cjk_len(s: str) -> int:
@@ -288,12 +297,23 @@ def _item_finding(text: str, a: int, b: int, short_ok: bool = False) -> Finding 
     quote = text[e0:e1]
     if _cjk_len(_LEADIN.sub("", quote)) < (4 if short_ok else 5):
         return None
-    # the statement: the item's words without the enumerator, a heading taking its next sentence
-    body_clauses = _clauses(text, s0, s1)
-    if _cjk_len(text[s0:s1]) < HEADING_EXTEND and len(sents) > 1:
-        body_clauses += _clauses(text, *sents[1])
-    st = _grow(text, body_clauses, TEXT_TARGET, 200)
+    # the statement: the item's words without the enumerator; a heading takes its next sentence
+    st = _grow(text, _clauses(text, s0, s1), TEXT_TARGET, 200)
     statement = _statement(text[st[0]:st[1]]) if st else _statement(quote)
+    if _cjk_len(text[s0:s1]) < HEADING_MAX and len(sents) > 1:
+        b0, b1 = _grow(text, _clauses(text, *sents[1]), HEADING_BODY, EVIDENCE_MAX) or sents[1]
+        body = _statement(text[b0:b1])
+        room = TEXT_MAX - len(statement) - 1
+        if len(body) > room:  # cut at a list comma where there is one
+            cut = max(body.rfind("、", 0, room), body.rfind("，", 0, room))
+            body = body[:cut] if cut >= room // 2 else body[:room]
+        if body and room >= 4 and not _LEADIN.match(text[b0:b1]):
+            statement = statement + "，" + body
+            if HEADING_QUOTE and b0 - e0 <= EVIDENCE_MAX:
+                q1 = _grow(text, _clauses(text, *sents[1]), HEADING_QUOTE, EVIDENCE_MAX - (b0 - e0))
+                if q1:
+                    e1 = q1[1]
+                    quote = text[e0:e1]
     return Finding(text=statement, evidence=quote, span=Evidence(start=e0, end=e1, match="exact"))
 
 
@@ -390,13 +410,24 @@ def _generic(core: str) -> bool:
     return bool(_GENERIC_PROBLEM.search(core)) or bool(_GENERIC_WORDS.fullmatch(_GENERIC_FILLER.sub("", core)))
 
 
+def _nested(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """An item that enumerates sub-items of its own ((三)规范… 1、… 2、…) stands for them: they
+    are the measures; its heading only groups them."""
+    out = []
+    for s, e in spans:
+        body = _LEADIN.match(text, s)
+        sub = enumeration(text, body.end() if body else s, e)
+        out.extend(_enumerated(text, s, e, sub)[0:] if sub else [(s, e)])
+    return out
+
+
 def _items(text: str, a: int, b: int, kind: str) -> list[Finding]:
     if a >= b:
         return []
     markers = enumeration(text, a, b)
     out: list[Finding] = []
     if markers:
-        for s, e in _enumerated(text, a, b, markers):
+        for s, e in _nested(text, _enumerated(text, a, b, markers)):
             f = _item_finding(text, s, e)
             if f is not None:
                 out.append(f)
