@@ -17,11 +17,33 @@ it when the same clause says so (门户网站全年公开政府信息10条 → 1
 """
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from ..models import Evidence, Finding, Platform, Sections
 from .prompts import is_table_line
+
+DATA = Path(__file__).with_name("data")
+
+
+@lru_cache(maxsize=None)
+def _rows(name: str) -> tuple[dict, ...]:
+    with open(DATA / name, encoding="utf-8", newline="") as fh:
+        return tuple(csv.DictReader(fh))
+
+
+def cue_words(kind: str) -> list[str]:
+    """The phrases of one list in data/cues.csv (problem cues, measure verbs, announcements…)."""
+    return [r["phrase"] for r in _rows("cues.csv") if r["list"] == kind]
+
+
+def _alternation(words: list[str]) -> str:
+    # longest first, so that 仍然存在 wins over 存在 where both start at one place
+    return "|".join(re.escape(w) for w in sorted(dict.fromkeys(words), key=lambda w: (-len(w), w)))
+
 
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
@@ -171,24 +193,16 @@ def enumeration(text: str, a: int, b: int) -> list[Marker]:
 # ------------------------------------------------------------------------------------------
 # Problems and improvements
 
-PROBLEM_CUE = re.compile(
-    r"有待|不够|不足|仍需|还需|尚需|亟需|亟待|需要进一步|需进一步|仍有|仍然存在|还存在|仍存在|欠缺|缺乏|缺少|"
-    r"较少|偏少|较弱|偏弱|薄弱|不高|不强|不到位|不及时|不完善|不规范|不健全|不充分|不平衡|不均衡|不全面|不深入|"
-    r"不准确|不统一|不明显|不畅|滞后|单一|差距|参差不齐|难以|无法|不能满足|流于形式|不严|不细|不实|较低|偏低|"
-    r"问题|短板|弱项|提升的空间|提升空间|改进的空间|还不|尚不|尚未|仍不")
+# Words that mark a clause as admitting a problem (有待, 不够, 薄弱…): data/cues.csv, list "problem".
+PROBLEM_CUE = re.compile(_alternation(cue_words("problem")))
 PLAN_CUE = re.compile(
     r"下一步|下阶段|下一阶段|下一年度?|下年度?|明年|来年|今后|(?<![待需应须要])改进措施|改进情况|改进工作|"
     r"整改措施|改进方向|(?:作|做)(?:进一步的?)?改进|以下改进|如下改进|针对(?:以上|上述|这些|存在的|此|问题)|"
     r"工作(?:打算|计划|重点|思路|安排|举措)|努力方向|采取(?:以下|如下)|(?:打算|计划)如下|"
     r"20\d\d年[，, ]*(?:我|本|全|市|县|区|省)[^。；]{0,12}将")
-MEASURE_VERB = re.compile(
-    r"^(?:继续|进一步|持续|不断|切实|全面|着力|努力|积极|认真|更加|大力|深入|扎实|抓紧|尽快|加快|逐步|依法|主动|及时|"
-    r"要|将|应|需)*"
-    r"(?:加强|加大|加快|完善|健全|建立|提升|提高|推进|推动|深化|规范|强化|做好|做实|落实|优化|拓展|拓宽|丰富|"
-    r"创新|配齐|配强|定期|组织|开展|扩大|严格|坚持|及时|继续|着力|抓好|抓实|探索|充实|注重|增强|畅通|细化|明确|"
-    r"建设|夯实|压实|聚焦|围绕|突出|狠抓|改进|提升|发挥|用好|打造|开设|开通|整合|梳理|更新|督促|指导|培训|"
-    r"学习|借鉴|立足|贯彻|执行|实行|实施|保障|维护|加以|努力|扩充|增加|补充|确立|构建|营造|拓|搭建|运用|利用|采取|"
-    r"妥善|认真|重新|调整|设计|开发|做到|接受)")
+# A measure opens with a measure verb (加强, 完善…), after adverbs (进一步, 持续…) and modals (将, 要).
+MEASURE_VERB = re.compile("^(?:" + _alternation(cue_words("measure_adverb")) + ")*(?:"
+                          + _alternation(cue_words("measure_verb")) + ")")
 PURPOSE = re.compile(r"^(?:确保|以便|从而|使|为了?|切实保障|保证|推动[^，。]*服务)")
 INTRO = re.compile(r"(?:问题|不足|方面|如下|以下|空间|差距|措施|打算|计划|重点|情况)[：:]?$|^(?:主要(?:是|有|表现在|体现在)|具体(?:是|如下)|一是|如)$")
 _LEADIN = re.compile(r"^(?:其?[一二三四五六七八九十]{1,2}是|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]|\d{1,2}\s*[、.．]|"
@@ -348,17 +362,33 @@ def _listed_problems(text: str, a: int, b: int) -> list[tuple[int, int]] | None:
     if not m:
         return None
     l0, l1 = m.span("list")
-    pieces, s = [], l0
-    for i in range(l0, l1 + 1):
-        if i == l1 or text[i] in "、，,":
-            if text[s:i].strip():
-                pieces.append(_trim(text, s, i))
-            s = i + 1
-    keep = [p for p in pieces if PROBLEM_CUE.search(text[p[0]:p[1]]) and _cjk_len(text[p[0]:p[1]]) >= 4
-            and not _generic(text[p[0]:p[1]])]
-    if len(keep) < 2:
+    pieces = []
+    for c0, c1 in _split(text, l0, l1, "，,"):
+        # 、 joins facets of one problem (不同源、不便捷) unless each side is a problem of its own
+        parts = _split(text, c0, c1, "、")
+        if len(parts) > 1 and all(_cjk_len(text[x:y]) >= LISTED_PART_MIN and PROBLEM_CUE.search(text, x, y)
+                                  for x, y in parts):
+            pieces.extend(parts)
+        else:
+            pieces.append((c0, c1))
+    # every piece of a list that ends 等问题 is a problem; one cue somewhere says the list is one
+    if not any(PROBLEM_CUE.search(text, x, y) for x, y in pieces):
         return None
-    return keep
+    keep = [p for p in pieces if _cjk_len(text[p[0]:p[1]]) >= 4 and not _generic(text[p[0]:p[1]])]
+    return keep or None
+
+
+LISTED_PART_MIN = 8  # a 、-part this long, with its own cue, is a problem of its own
+
+
+def _split(text: str, a: int, b: int, seps: str) -> list[tuple[int, int]]:
+    out, s = [], a
+    for i in range(a, b + 1):
+        if i == b or text[i] in seps:
+            if text[s:i].strip():
+                out.append(_trim(text, s, i))
+            s = i + 1
+    return out
 
 
 SENTENCE_ITEM_MAX = 3   # a sentence with at most this many measure clauses is one measure
@@ -472,33 +502,12 @@ def _dedupe(items: list[Finding]) -> list[Finding]:
 # Platforms
 
 # (term, kind); longer terms win where one contains another.
-LEXICON: list[tuple[str, str]] = [
-    ("政府门户网站", "website"), ("门户网站", "website"), ("政府网站", "website"), ("官方网站", "website"),
-    ("政务服务网", "website"), ("信息网", "website"), ("官网", "website"), ("网站", "website"),
-    ("微信公众号", "wechat"), ("微信公众平台", "wechat"), ("政务微信", "wechat"), ("官方微信", "wechat"),
-    ("微信号", "wechat"), ("公众号", "wechat"), ("官微", "wechat"), ("微信", "wechat"),
-    ("政务微博", "weibo"), ("官方微博", "weibo"), ("微博", "weibo"),
-    ("抖音", "short_video"), ("视频号", "short_video"), ("快手", "short_video"), ("短视频", "short_video"),
-    ("客户端", "app"), ("APP", "app"), ("App", "app"), ("学习强国", "app"),
-    ("政府公报", "gazette"), ("公报", "gazette"),
-    ("政务公开栏", "bulletin_board"), ("公开栏", "bulletin_board"), ("公告栏", "bulletin_board"),
-    ("公示栏", "bulletin_board"), ("宣传栏", "bulletin_board"), ("电子显示屏", "bulletin_board"),
-    ("电子信息屏", "bulletin_board"), ("电子屏", "bulletin_board"), ("显示屏", "bulletin_board"),
-    ("触摸屏", "bulletin_board"), ("LED屏", "bulletin_board"), ("宣传牌", "bulletin_board"),
-    ("热线电话", "hotline"), ("热线", "hotline"),
-    ("新闻发布会", "press_conference"), ("政策吹风会", "press_conference"), ("发布会", "press_conference"),
-    ("新闻会", "press_conference"), ("新闻发言人", "press_conference"),
-    ("政务新媒体", "other"), ("新兴媒体", "other"), ("报纸", "other"), ("报刊", "other"),
-    ("电视台", "other"), ("电视", "other"), ("广播", "other"), ("电台", "other"),
-    ("查阅点", "other"), ("查阅场所", "other"), ("在线访谈", "other"), ("宣传手册", "other"),
-    ("公告手册", "other"), ("宣传条幅", "other"), ("宣扬条幅", "other"), ("政务公开专区", "other"),
-    ("网络直播", "other"), ("主流媒体", "other"), ("年鉴", "other"), ("刊物", "other"),
-]
-_TERM = re.compile("|".join(re.escape(t) for t, _ in sorted(LEXICON, key=lambda x: -len(x[0]))))
+# Channel names and their kind (data/platforms.csv); longer terms win where one contains another.
+LEXICON: list[tuple[str, str]] = [(r["term"], r["kind"]) for r in _rows("platforms.csv")]
+_TERM = re.compile(_alternation([t for t, _ in LEXICON]))
 KIND = dict(LEXICON)
-# Synonyms that name the same channel (one item for both).
-_CANON = {"电视台": "电视", "广播": "电台", "宣扬条幅": "宣传条幅", "查阅场所": "查阅点", "公开栏": "政务公开栏",
-          "报纸": "报刊"}
+# Synonyms that name the same channel (one item for both): the same_as column.
+_CANON = {r["term"]: r["same_as"] for r in _rows("platforms.csv") if r["same_as"]}
 # Not a channel: a share button row (微信 微博 QQ空间), a statistics row (政府公报公开 条 7)
 _CHROME = re.compile(r"QQ空间|分享到|扫一扫|打印本页|关闭窗口")
 _STAT_ROW = re.compile(r"\s*(?:公开)?(?:政府信息)?数?\s*(?:条|件|个)\s*\d")
