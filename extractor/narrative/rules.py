@@ -398,7 +398,24 @@ CHUNK = 2               # a longer one is cut into measures of this many clauses
 def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]:
     """Items of an un-enumerated part: problem clauses; measures as runs of measure clauses."""
     out = []
+    listing = False   # inside "如：A；B；C。"
+    announced = False  # the sentence before said "仍存在一些不足。"
     for s, e in _sentence_bounds(text, a, b):
+        if kind == "problems":
+            ends_list = text[e - 1] in "；;"
+            if listing and not PLAN_CUE.search(text, s, e):
+                if _cjk_len(text[s:e]) >= 4:
+                    out.append((s, e))
+                listing = ends_list
+                continue
+            m = _EXAMPLES.search(text, s, e)
+            if m is None and announced:   # "…仍存在一些不足。主要是A；B；C。"
+                m = _EXAMPLE_START.match(text, s, e)
+            announced = bool(_ANNOUNCED.search(text, s, e)) and text[e - 1] in "。.!！"
+            listing = bool(m) and ends_list and _cjk_len(text[m.end():e]) >= 4
+            if listing:
+                out.append((m.end(), e))
+                continue
         listed = _listed_problems(text, s, e) if kind == "problems" else None
         if listed:
             out.extend(listed)
@@ -424,14 +441,22 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
     return out
 
 
-# "但仍存在一些不足和薄弱环节": an announcement of problems, not a problem
-_GENERIC_PROBLEM = re.compile(r"^(?:但|不过)?(?:仍然?|还|也|依然)?(?:存在|有)着?(?:一些|一定的?|若干|以下|如下|部分)?"
-                              r"(?:不足|问题|短板|差距|薄弱环节|困难)|(?:不足|问题)(?:之处)?(?:和|与|及)(?:不足|问题|薄弱环节|短板)$|"
+# "但仍存在一些不足和薄弱环节", "仍在不足": an announcement of problems, not a problem
+_ANNOUNCE_VERB = "(?:" + _alternation(cue_words("announce_verb")) + ")"
+_ANNOUNCE_NOUN = "(?:" + _alternation(cue_words("announce_noun")) + ")"
+_GENERIC_PROBLEM = re.compile(r"^(?:但|不过)?(?:仍然?|还|也|依然|尚)?" + _ANNOUNCE_VERB + r"着?(?:一些|一定的?|若干|以下|如下|部分)?"
+                              + _ANNOUNCE_NOUN + r"|(?:不足|问题)(?:之处)?(?:和|与|及)(?:不足|问题|薄弱环节|短板)$|"
                               r"^(?:主要|具体)?(?:表现|体现)(?:在|为)")
 
 
-_GENERIC_FILLER = re.compile(r"但|不过|仍然?|还|也|依然|存在|着|一些|一定的?|若干|以下|如下|部分|个别|待解决的?|亟待解决的?|"
+_GENERIC_FILLER = re.compile(r"但|不过|仍然?|还|也|依然|尚|" + _alternation(cue_words("announce_verb")) +
+                             r"|着|一些|一定的?|若干|以下|如下|部分|个别|待解决的?|亟待解决的?|"
                              r"需要解决的?|主要|的|和|与|及|方面|几个|[，,、：:\s]")
+_ANNOUNCED = re.compile(_ANNOUNCE_VERB + r"着?[^。；;，,]{0,8}?" + _ANNOUNCE_NOUN + r"[。.!！]?$")
+_EXAMPLE_START = re.compile(r"(?:" + _alternation(cue_words("example_intro")) + r")(?![何实期])[：:，,\s]*")
+# "…不足，如：A；B；C。": after an announcement and an example lead-in, each ；-part is a problem
+_EXAMPLES = re.compile(_ANNOUNCE_NOUN + r"[^。；;]{0,8}?[，,：:\s]*(?:" + _alternation(cue_words("example_intro"))
+                       + r")(?![何实期])[：:，,\s]*")
 _GENERIC_WORDS = re.compile(r"(?:问题|不足|短板|差距|薄弱环节|困难|之处|弱项|环节|情况)+")
 
 
@@ -447,7 +472,13 @@ def _nested(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     for s, e in spans:
         body = _LEADIN.match(text, s)
         sub = enumeration(text, body.end() if body else s, e)
-        out.extend(_enumerated(text, s, e, sub)[0:] if sub else [(s, e)])
+        head = text[body.end() if body else s:sub[0].start].strip() if sub else ""
+        # a heading line (no sentence of its own, or one ending in a colon) over its sub-items;
+        # "一是加强培训，（1）每季度一次；（2）…" is one measure with its details
+        if sub and (not re.search(r"[，,。；;]", head) or head[-1:] in "：:"):
+            out.extend(_enumerated(text, s, e, sub))
+        else:
+            out.append((s, e))
     return out
 
 
@@ -513,10 +544,8 @@ _CHROME = re.compile(r"QQ空间|分享到|扫一扫|打印本页|关闭窗口")
 _STAT_ROW = re.compile(r"\s*(?:公开)?(?:政府信息)?数?\s*(?:条|件|个)\s*\d")
 _NOT_CHANNEL = re.compile(r"新媒体公司|网站管理科|网站群|网站备案")
 _ONE_PER_KIND = {"website", "wechat", "weibo", "short_video", "app", "gazette", "hotline", "press_conference"}
-_STOP = re.compile(r".*(?:[在和与及的把将对向由从以为是了等共并于]|通过|依托|利用|运用|打通|用好|开通|建成|设立|设置|开设|"
-                   r"全年|发布|公开|加强|着力|提升|持续|做好|优化|升级|完善|全市|全区|全县|加大|关注|推进|建设|管理|"
-                   r"发挥|充分|借助|围绕|结合|包括|其中|同时|进一步|继续|受理|参加|聘请|请|协调|乐观|积极|拓展|推送|"
-                   r"系列|原创|刊出|接听|不断|构建|报送|编印|编发|举办|召开|组织|主要|各类|多种|相关|有关|推动|到|入|上|中)", re.S)
+# Words printed before a channel that end its name (在, 通过, 发布…): data/cues.csv, list "name_stop".
+_STOP = re.compile(".*(?:" + _alternation(cue_words("name_stop")) + ")", re.S)
 _COUNT = re.compile(r"(\d[\d,，]*)\s*(?:余|多)?\s*(条|篇|件|期|场|次|个|则)(?!次)")
 _PUBLISH = re.compile(r"发布|公开|推送|编发|发表|制作|刊登|刊发|刊出|报送|更新|转载|推出|召开|举办|播出|印发|编印|上传|转发|采用")
 
@@ -537,6 +566,16 @@ def _name(text: str, start: int, term: str, clause_start: int) -> str:
     if t is not None:
         prefix = prefix[t.end():]
     return prefix[-6:] + term
+
+
+_SUFFIX = re.compile(r"平台|[“\"「][^”\"」，。；]{2,12}[”\"」]")
+
+
+def _name_suffix(text: str, end: int, clause_end: int) -> str:
+    """What the report prints right after the term as part of the name: 平台 (政务新媒体平台), or
+    the channel's own quoted name (政务微信“河北教育发布”)."""
+    m = _SUFFIX.match(text, end, clause_end)
+    return m.group(0) if m else ""
 
 
 def _count(text: str, end: int, clause_end: int, next_mention: int) -> tuple[int | None, int]:
@@ -600,6 +639,10 @@ def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
 
 def platforms(text: str, sections: Sections | None) -> list[Platform]:
     mentions = _mentions(text, sections)
+    pi = sections.problems_improvements if sections is not None else None
+
+    def in_plans(pos: int) -> bool:
+        return pi is not None and pi.start <= pos < pi.end
     found: dict[tuple, tuple[tuple, Platform]] = {}
     order: list[tuple] = []
     for i, mn in enumerate(mentions):
@@ -611,11 +654,13 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
         c1 = min(ends) if ends else lb
         next_mention = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
         count, count_end = _count(text, e, c1, next_mention)
-        name = _name(text, s, term, c0)
+        name = _name(text, s, term, c0) + _name_suffix(text, e, c1)
         q0, q1 = _platform_quote(text, c0, c1, s, max(e, count_end), la)
         item = Platform(name=name, kind=kind, evidence=text[q0:q1], count=count,
                         span=Evidence(start=q0, end=q1, match="exact"))
-        score = (count is not None, bool(_PUBLISH.search(text, c0, c1)), len(name) > len(term))
+        # the mention to keep: one outside the problems-and-plans section (what the report did,
+        # not what it will do), saying it published there, with a count, with a longer name
+        score = (not in_plans(s), bool(_PUBLISH.search(text, c0, c1)), count is not None, len(name) > len(term))
         key = (kind,) if kind in _ONE_PER_KIND else (kind, _CANON.get(term, term))
         if key in found and count is not None and found[key][1].count is not None \
                 and found[key][1].name != name and kind in _ONE_PER_KIND:
