@@ -203,12 +203,16 @@ PLAN_CUE = re.compile(
 # A measure opens with a measure verb (加强, 完善…), after adverbs (进一步, 持续…) and modals (将, 要).
 MEASURE_VERB = re.compile("^(?:" + _alternation(cue_words("measure_adverb")) + ")*(?:"
                           + _alternation(cue_words("measure_verb")) + ")")
+# 提升…水平, 保障…知情权: the aim of the measure before it
+_OUTCOME = re.compile("^(?:" + _alternation(cue_words("measure_adverb")) + ")*(?:"
+                      + _alternation(cue_words("outcome_verb")) + ").{0,16}(?:"
+                      + _alternation(cue_words("outcome_noun")) + ")$")
 PURPOSE = re.compile(r"^(?:确保|以便|从而|使|为了?|切实保障|保证|推动[^，。]*服务)")
 INTRO = re.compile(r"(?:问题|不足|方面|如下|以下|空间|差距|措施|打算|计划|重点|情况)[：:]?$|^(?:主要(?:是|有|表现在|体现在)|具体(?:是|如下)|一是|如)$")
 _LEADIN = re.compile(r"^(?:其?[一二三四五六七八九十]{1,2}是|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]|\d{1,2}\s*[、.．]|"
                      r"[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]{1,2}[，,、：:是]?|[一二三四五六七八九十]{1,2}\s*[、．])\s*")
 _TEXT_LEADIN = re.compile(r"^(?:主要(?:是|有|表现为|表现在|体现在)|具体(?:是|为)|如|今后|下一步|同时|此外|另外|"
-                          r"[^，,。；]{0,12}?(?:我局|我委|我厅|我办|我们|本局|本机关|民政局)将?|将|要)[，,：: ]*")
+                          r"[^，,。；]{0,12}?(?:我[市县区省州旗镇乡局委厅办院部署会]|我们|本[市县区局委厅办]|本机关|民政局)将?|将|要)[，,：: ]*")
 _HEADING_CUT = re.compile(r"存在的?主要问题(?:及改进(?:情况|措施))?|主要问题(?:及|和)?(?:改进(?:情况|措施))?|"
                           r"存在的?问题(?:及改进(?:情况|措施))?|问题及改进(?:情况|措施)?|不足(?:之处)?|改进措施")
 _FALLBACK_HEAD = re.compile(r"(?:^|\n|\s)[#\s]*(?:[（(]?[一二三四五六七八九十]{1,2}[)）、．.]?\s*)?"
@@ -391,8 +395,8 @@ def _split(text: str, a: int, b: int, seps: str) -> list[tuple[int, int]]:
     return out
 
 
-SENTENCE_ITEM_MAX = 3   # a sentence with at most this many measure clauses is one measure
-CHUNK = 2               # a longer one is cut into measures of this many clauses
+SENTENCE_ITEM_MAX = 1   # measured on the labels: each measure clause (with the aim after it) is a measure
+CHUNK = 1               # (grouping them 2 or 3 to a sentence scored lower)
 
 
 def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]:
@@ -432,7 +436,10 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
                 if PROBLEM_CUE.search(core) and not PLAN_CUE.search(clause) and not _generic(core):
                     out.append((c0, c1))
             elif not PURPOSE.search(core) and MEASURE_VERB.search(core):
-                measures.append((c0, c1))
+                if measures and measures[-1][1] >= c0 - 2 and _OUTCOME.search(core):
+                    measures[-1] = (measures[-1][0], c1)   # 加强培训，提升队伍水平: one measure
+                else:
+                    measures.append((c0, c1))
         if measures:
             size = len(measures) if len(measures) <= SENTENCE_ITEM_MAX else CHUNK
             for i in range(0, len(measures), size):
