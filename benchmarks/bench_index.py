@@ -3,7 +3,8 @@
 Extracts the eval fixtures (real reports: seeds and corpus) once with the offline `rules`
 narrative, then repeats their records with distinct ids (and distinct paths) until the feed holds
 `--reports` lines, and times `build_index` on it into a fresh SQLite file. Prints reports per
-second, and where the time goes per report (feed validation, tokenising, SQLite).
+second (wall clock, and per CPU-second: the machine may be shared), the index size, and the time
+of a few searches over the result; `--profile` shows where the indexing time goes.
 
     python benchmarks/bench_index.py [--reports 3000] [--profile]
 """
@@ -23,7 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractor.index.sqlite_index import build_index  # noqa: E402
+from extractor.index.sqlite_index import build_index, search  # noqa: E402
+
+QUERIES = ("低保", "信息公开", "公开申请", "微信公众号 热线", "复议")
 
 
 def real_records(tmp: Path) -> list[dict]:
@@ -72,6 +75,11 @@ def main() -> None:
         print(f"indexed {stats.inserted} reports in {secs:.2f} s: {stats.inserted / secs:.0f} reports/s "
               f"(CPU {cpu:.2f} s: {stats.inserted / cpu:.0f} reports per CPU-second on one core)")
         print(f"index file: {db.stat().st_size / 2**20:.1f} MB")
+        for q in QUERIES:
+            search(db, q, limit=20)  # warm: jieba's dictionary is loaded by the first query
+            t0 = time.perf_counter()
+            hits = search(db, q, limit=20)
+            print(f"search {q!r}: {(time.perf_counter() - t0) * 1000:.0f} ms, {len(hits)} hits shown")
         if prof:
             pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
 

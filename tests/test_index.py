@@ -328,6 +328,29 @@ def test_changed_tokenizer_is_caught_and_the_index_retokenised(tmp_path, seed_fe
     assert len(search(db, "低保")) == 2
 
 
+def test_index_of_the_jieba_words_era_is_migrated_and_retokenised(tmp_path, seed_feed, seeds):
+    # An index made before 0004: its FTS table has the sixth column `words` and the old streams.
+    db = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, statements in MIGRATIONS:
+        if name >= "0004":
+            break
+        for sql in statements:
+            conn.execute(sql)
+        conn.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (name,))
+    conn.execute("INSERT INTO settings VALUES ('tokenizer', 'grams-words-1')")
+    conn.close()
+    assert "words" in [r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(reports_fts)")]
+    with pytest.raises(SearchIndexError, match="run extractor index on it again"):
+        search(db, "低保")
+    build_index(seed_feed, db)
+    cols = [r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(reports_fts)")]
+    assert "words" not in cols and "sections" in cols
+    assert sorted(ids(search(db, "低保"))) == sorted([seeds["001"].id, seeds["002"].id])
+    assert seeds["001"].id in ids(search(db, "公开申请"))  # the looser match, now on characters
+
+
 def test_missing_index_is_not_created(tmp_path):
     missing = tmp_path / "none.sqlite"
     with pytest.raises(NoIndex, match="no index at .*none.sqlite: run extractor index first"):

@@ -79,8 +79,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ]),
     ("0002_reports_fts", [
         # Pre-tokenised text (tokenize.py), so the plain unicode61 tokenizer only splits on spaces.
-        "CREATE VIRTUAL TABLE reports_fts USING fts5("
-        + ", ".join(FTS_COLUMNS) + ", tokenize = 'unicode61 remove_diacritics 0')",
+        # (As it was made then; 0004 replaces it.)
+        "CREATE VIRTUAL TABLE reports_fts USING fts5(meta, problems, improvements, platforms, sections, "
+        "words, tokenize = 'unicode61 remove_diacritics 0')",
     ]),
     ("0003_settings", [
         "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
