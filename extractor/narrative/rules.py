@@ -207,6 +207,7 @@ MEASURE_VERB = re.compile("^(?:" + _alternation(cue_words("measure_adverb")) + "
 _OUTCOME = re.compile("^(?:" + _alternation(cue_words("measure_adverb")) + ")*(?:"
                       + _alternation(cue_words("outcome_verb")) + ").{0,16}(?:"
                       + _alternation(cue_words("outcome_noun")) + ")$")
+_PLEDGE = re.compile(_alternation(cue_words("not_measure")))   # 坚持以人民为中心: no measure
 PURPOSE = re.compile(r"^(?:确保|以便|从而|使|为了?|切实保障|保证|推动[^，。]*服务)")
 INTRO = re.compile(r"(?:问题|不足|方面|如下|以下|空间|差距|措施|打算|计划|重点|情况)[：:]?$|^(?:主要(?:是|有|表现在|体现在)|具体(?:是|如下)|一是|如)$")
 _LEADIN = re.compile(r"^(?:其?[一二三四五六七八九十]{1,2}是|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]|\d{1,2}\s*[、.．]|"
@@ -396,6 +397,7 @@ def _split(text: str, a: int, b: int, seps: str) -> list[tuple[int, int]]:
     return out
 
 
+SHORT_MEASURE = 6       # a measure clause this short (强化监督管理) is a facet of the one before it
 SENTENCE_ITEM_MAX = 1   # measured on the labels: each measure clause (with the aim after it) is a measure
 CHUNK = 1               # (grouping them 2 or 3 to a sentence scored lower)
 
@@ -436,8 +438,8 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
             if kind == "problems":
                 if PROBLEM_CUE.search(core) and not PLAN_CUE.search(clause) and not _generic(core):
                     out.append((c0, c1))
-            elif not PURPOSE.search(core) and MEASURE_VERB.search(core):
-                if measures and measures[-1][1] >= c0 - 2 and _OUTCOME.search(core):
+            elif not PURPOSE.search(core) and MEASURE_VERB.search(core) and not _PLEDGE.search(core):
+                if measures and measures[-1][1] >= c0 - 2 and (_OUTCOME.search(core) or _cjk_len(core) <= SHORT_MEASURE):
                     measures[-1] = (measures[-1][0], c1)   # 加强培训，提升队伍水平: one measure
                 else:
                     measures.append((c0, c1))
