@@ -302,13 +302,21 @@ def _grow(text: str, clauses: list[tuple[int, int]], target: int, limit: int) ->
     return _trim(text, a, end)
 
 
+_CIRCUMSTANCE = re.compile("(?:" + _alternation(cue_words("circumstance")) + ")")
+
+
 def _item_finding(text: str, a: int, b: int, short_ok: bool = False) -> Finding | None:
     """An item that starts at `a` (its enumerator, if any) and runs to `b`."""
     sents = _sentence_bounds(text, a, b)
     if not sents:
         return None
     s0, s1 = sents[0]
-    ev = _grow(text, _clauses(text, s0, s1), EVIDENCE_TARGET, EVIDENCE_MAX)
+    clauses = _clauses(text, s0, s1)
+    if len(clauses) > 1 and _CIRCUMSTANCE.match(_LEADIN.sub("", text[clauses[0][0]:clauses[0][1]])):
+        # "二是根据…新要求，健全完善政务公开制度": the measure is what follows the 根据 clause
+        s0 = clauses[1][0]
+        clauses = clauses[1:]
+    ev = _grow(text, clauses, EVIDENCE_TARGET, EVIDENCE_MAX)
     if ev is None:
         return None
     e0, e1 = ev
