@@ -275,3 +275,13 @@ def test_measure_clauses_pledges_facets_and_circumstances():
     _, improvements, _ = rules.extract(text, sections)
     assert improvements[1].evidence.startswith("健全完善政务公开制度")
     assert improvements[1].text.startswith("健全完善政务公开制度")
+
+
+def test_ocr_line_breaks_and_a_past_work_arrangement():
+    # corpus 008 (OCR): "根据本市机构改革工作安排，…无法满足…需要。" is a problem, not the start of the plans
+    # (工作安排 mid-sentence is no plan cue), and "…业务信息。二是\n根据市科委…" is not cut after 二是.
+    text, sections = fixture_text("corpus_008_shanghai-stcsm-2024-ocr-markdown.md")
+    problems, improvements, _ = rules.extract(text, sections)
+    assert any("无法满足" in p.evidence for p in problems)
+    assert [i.evidence[:2] for i in improvements] == ["一是", "二是", "三是"]
+    assert "政府信息公开目录进行调整" in improvements[1].evidence

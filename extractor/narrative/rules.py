@@ -91,8 +91,9 @@ def _sentence_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
         elif ch == "\n":
             prev = text[s:i].rstrip()
             nxt = text[i + 1:min(end, i + 12)]
+            line = text[text.rfind("\n", 0, i) + 1:i].strip()  # the whole printed line
             if (not prev or prev[-1] in _HARD_END + "：:" or not nxt.strip() or nxt[:1] == "\n"
-                    or _MARKER_START.match(nxt) or len(prev.splitlines()[-1].strip()) <= 16):
+                    or _MARKER_START.match(nxt) or len(line) <= 16):
                 cut = True
             i += 1
         else:
@@ -198,7 +199,7 @@ PROBLEM_CUE = re.compile(_alternation(cue_words("problem")))
 PLAN_CUE = re.compile(
     r"下一步|下阶段|下一阶段|下一年度?|下年度?|明年|来年|今后|(?<![待需应须要])改进措施|改进情况|改进工作|"
     r"整改措施|改进方向|(?:作|做)(?:进一步的?)?改进|以下改进|如下改进|针对(?:以上|上述|这些|存在的|此|问题)|"
-    r"工作(?:打算|计划|重点|思路|安排|举措)|努力方向|采取(?:以下|如下)|(?:打算|计划)如下|"
+    r"(?:^|(?<=[，,：:\s])|(?<=下一步)|(?<=下阶段)|(?<=年度)|(?<=年)|(?<=今后))(?:的)?工作(?:打算|计划|重点|思路|安排|举措)|努力方向|采取(?:以下|如下)|(?:打算|计划)如下|"
     r"20\d\d年[，, ]*(?:我|本|全|市|县|区|省)[^。；]{0,12}将")
 # A measure opens with a measure verb (加强, 完善…), after adverbs (进一步, 持续…) and modals (将, 要).
 MEASURE_VERB = re.compile("^(?:" + _alternation(cue_words("measure_adverb")) + ")*(?:"
