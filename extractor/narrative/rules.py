@@ -447,6 +447,8 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
             if kind == "problems":
                 if PROBLEM_CUE.search(core) and not PLAN_CUE.search(clause) and not _generic(core):
                     out.append((c0, c1))
+            elif measures and measures[-1][1] >= c0 - 2 and _CIRCUMSTANCE.match(core):
+                measures[-1] = (measures[-1][0], c1)   # 主动加强政策解读，结合图表…丰富解读材料
             elif not PURPOSE.search(core) and MEASURE_VERB.search(core) and not _PLEDGE.search(core):
                 if measures and measures[-1][1] >= c0 - 2 and (_OUTCOME.search(core) or _cjk_len(core) <= SHORT_MEASURE):
                     measures[-1] = (measures[-1][0], c1)   # 加强培训，提升队伍水平: one measure
