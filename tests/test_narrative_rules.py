@@ -145,7 +145,7 @@ def test_measured_quality_on_the_labels():
     out = run(RulesBackend(), FIXTURES, ROOT / "evals" / "labels")
     f = out["fields"]
     assert f["problems"]["f1"] >= 0.90, f
-    assert f["improvements"]["f1"] >= 0.78, f
+    assert f["improvements"]["f1"] >= 0.80, f
     assert f["platforms"]["f1"] >= 0.78, f
     assert out["evidence_verbatim"] == 1.0
 
