@@ -9,7 +9,9 @@ where the plans begin (下一步, 下阶段, 今后, 改进措施, 针对以上�
 after is measures. Each part is itemised by the report's own enumeration (一是/二是, （一）（二）,
 1、2、, ①②, 第一、第二), the family whose chain 1, 2, 3… starts first; a part without one is split
 into clauses, kept when they carry a problem cue (有待, 不够, 仍需, 薄弱…) or, for measures, open
-with a measure verb (加强, 完善, 推进…).
+with a measure verb (加强, 完善, 推进…). The word lists are data: data/cues.csv (one `list` column
+naming what each phrase is for) and data/platforms.csv (the channel lexicon); docs/narrative.md
+says how each list is used.
 
 Platforms come from a lexicon of channel names (门户网站 → website, 微信公众号 → wechat …) found
 in the prose (table lines excluded), one item per channel, with the count of items published on
