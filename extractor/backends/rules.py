@@ -7,7 +7,9 @@ from ..models import Narrative, Sections
 from ..narrative import rules
 from . import NarrativeResult, register
 
-RULES_VERSION = "rules.v1"
+# Recorded as the record's prompt_version: which rules made the narrative. v2: issue 11's rules
+# (cue words and platform lexicon as data in extractor/narrative/data/).
+RULES_VERSION = "rules.v2"
 
 
 class RulesBackend:
