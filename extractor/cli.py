@@ -16,6 +16,9 @@ def _add_llm_options(p: argparse.ArgumentParser) -> None:
 def cmd_extract(args: argparse.Namespace) -> int:
     from .backends import backend_from_args
     from .pipeline import run_batch
+    if (args.batch_out or args.batch_in) and args.llm == "rules":
+        print("extractor: --batch-out/--batch-in are for a model backend (--llm openai --model M)", file=sys.stderr)
+        return 2
     try:
         backend = backend_from_args(args)
     except (ValueError, RuntimeError, FileNotFoundError) as exc:
@@ -24,7 +27,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     try:
         summary = run_batch(args.inputs, Path(args.output), backend=backend, workers=args.workers,
                             concurrency=args.concurrency, resume=not args.no_resume, force=args.force,
-                            max_mb=args.max_mb, progress=None if not args.quiet else False)
+                            max_mb=args.max_mb, progress=None if not args.quiet else False,
+                            price_in=args.price_in, price_out=args.price_out)
     except KeyboardInterrupt:
         print("extractor: interrupted; the feed keeps every record written so far — run the same "
               "command again to resume", file=sys.stderr)
@@ -56,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_llm_options(p)
     p.set_defaults(func=cmd_extract)
 
-    for module in ("extractor.evaluate", "extractor.index.commands"):
+    for module in ("extractor.evaluate", "extractor.index.commands", "extractor.backends.batch"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError as exc:  # a command whose optional parts are missing still explains itself

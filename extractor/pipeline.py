@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 from .document import LoadError
 from .feed import Feed
 from .load import discover, file_sha256, load_path
-from .models import Error, Narrative, Record
+from .models import Error, Narrative, NarrativeInput, Record
 from .record import extract_record, failed_record, normalise
 
 MULTI_RECORD_SUFFIXES = {".csv", ".jsonl"}
@@ -37,21 +37,37 @@ class Summary:
     tables_found: int = 0
     checks_failed: int = 0
     narrative_failed: int = 0
+    narrative_pending: int = 0
     calls: int = 0
     cache_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    price_in: float | None = None    # per million prompt tokens
+    price_out: float | None = None   # per million completion tokens
+    batch_requests: int = 0          # lines written to --batch-out
+
+    def cost(self) -> float | None:
+        """What the counted tokens (every attempt) cost at the given prices; None without prices."""
+        if self.price_in is None and self.price_out is None:
+            return None
+        return (self.prompt_tokens * (self.price_in or 0.0) + self.completion_tokens * (self.price_out or 0.0)) / 1e6
 
     def lines(self) -> list[str]:
         out = [f"files: {self.files}  records written: {self.written}  already in feed: {self.skipped_done}",
                f"reports: {self.reports}  not reports: {self.not_reports}  failed: {self.failed}",
                f"tables found: {self.tables_found}  checks failed: {self.checks_failed}  "
-               f"narratives failed: {self.narrative_failed}",
+               f"narratives failed: {self.narrative_failed}  narratives pending: {self.narrative_pending}",
                f"LLM calls: {self.calls}  cache hits: {self.cache_hits}  tokens: {self.prompt_tokens} prompt + "
-               f"{self.completion_tokens} completion",
-               f"time: {self.seconds:.2f} s"]
+               f"{self.completion_tokens} completion"]
+        cost = self.cost()
+        if cost is not None:
+            out.append(f"cost: {cost:.4f} at {self.price_in or 0:g} per million prompt and "
+                       f"{self.price_out or 0:g} per million completion tokens")
+        if self.batch_requests:
+            out.append(f"batch requests written: {self.batch_requests}")
+        out.append(f"time: {self.seconds:.2f} s")
         return out
 
 
@@ -131,7 +147,7 @@ def _narrate(backend, record: Record, text: str) -> Record:
         return record
     started = time.perf_counter()
     try:
-        result = backend.narrate(text, record.sections)
+        result = backend.narrate(text, record.sections, record_id=record.id)
     except Exception as exc:  # a backend must not take the batch down
         result = None
         record.narrative = Narrative(method=getattr(backend, "name", None), status="failed",
@@ -143,6 +159,8 @@ def _narrate(backend, record: Record, text: str) -> Record:
         x.prompt_version, x.prompt_hash = result.prompt_version, result.prompt_hash
         x.calls, x.cache_hits = result.calls, result.cache_hits
         x.prompt_tokens, x.completion_tokens = result.prompt_tokens, result.completion_tokens
+        if result.input is not None:
+            x.narrative_input = NarrativeInput(**result.input)
         record.errors.extend(Error(stage="narrative", message=m) for m in result.errors)
         if record.narrative.status == "failed" and record.narrative.error:
             record.errors.append(Error(stage="narrative", message=record.narrative.error))
@@ -152,9 +170,10 @@ def _narrate(backend, record: Record, text: str) -> Record:
 
 def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, concurrency: int = 1,
               resume: bool = True, force: bool = False, max_mb: float = DEFAULT_MAX_MB,
-              progress: bool | None = None) -> Summary:
+              progress: bool | None = None, price_in: float | None = None,
+              price_out: float | None = None) -> Summary:
     started = time.perf_counter()
-    summary = Summary()
+    summary = Summary(price_in=price_in, price_out=price_out)
     feed = Feed(out, resume=resume and not force)
     jobs = _jobs(inputs, feed, force, max_mb, summary)
     bar = _progress_bar(progress)
@@ -219,6 +238,7 @@ def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, conc
         if bar is not None:
             bar.close()
     summary.seconds = time.perf_counter() - started
+    summary.batch_requests = getattr(getattr(backend, "batch_out", None), "written", 0)
     return summary
 
 
@@ -249,6 +269,7 @@ def _account(summary: Summary, f: dict) -> None:
     summary.tables_found += f["tables"]
     summary.checks_failed += f["checks_failed"]
     summary.narrative_failed += f["narrative_status"] == "failed"
+    summary.narrative_pending += f["narrative_status"] == "pending"
     summary.calls += f["calls"]
     summary.cache_hits += f["cache_hits"]
     summary.prompt_tokens += f["prompt_tokens"]
