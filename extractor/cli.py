@@ -17,7 +17,7 @@ from . import __version__
 EXIT_OK = 0
 EXIT_INPUT_FAILED = 1        # some input could not be read: its record holds the error
 EXIT_USAGE = 2               # could not run: bad option, -o is a folder, backend not available
-EXIT_NARRATIVES_PENDING = 3  # every input read and its tables written, but narratives failed
+EXIT_NARRATIVES_PENDING = 3  # every input read and its tables written, but narratives failed or wait for a batch
 EXIT_NO_INPUT = 4            # nothing to read: the folders hold no file
 EXIT_INTERRUPTED = 130       # Ctrl-C: the feed keeps every record written so far
 
@@ -25,8 +25,8 @@ EXTRACT_EXIT_CODES = f"""exit codes:
   {EXIT_OK}    every input read (checks that fail are listed, they are not an error)
   {EXIT_INPUT_FAILED}    some input failed: its record in the feed holds the error
   {EXIT_USAGE}    could not run (bad option, -o is a folder, backend unavailable)
-  {EXIT_NARRATIVES_PENDING}    tables written, narratives pending (the LLM failed): run the same
-       command again to fill them in
+  {EXIT_NARRATIVES_PENDING}    tables written, narratives pending (the LLM failed, or a batch answer
+       is still to come): run the same command again (with --batch-in) to fill them in
   {EXIT_NO_INPUT}    no input found
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C): run the same command again to resume"""
 
@@ -72,6 +72,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.report_failures and Path(args.report_failures).is_dir():
         _say(f"extractor: --report-failures {args.report_failures} is a folder; give a file name (failures.csv)")
         return EXIT_USAGE
+    if (args.batch_out or args.batch_in) and args.llm == "rules":
+        _say("extractor: --batch-out/--batch-in are for a model backend (--llm openai --model M)")
+        return EXIT_USAGE
     try:
         backend = backend_from_args(args)
     except (ValueError, RuntimeError, FileNotFoundError) as exc:
@@ -81,7 +84,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
         summary = run_batch(args.inputs, out, backend=backend, workers=args.workers,
                             concurrency=args.concurrency, resume=not args.no_resume, force=args.force,
                             max_mb=args.max_mb, progress=None if not args.quiet else False,
-                            exclude=[Path(args.report_failures)] if args.report_failures else [])
+                            exclude=[Path(args.report_failures)] if args.report_failures else [],
+                            price_in=args.price_in, price_out=args.price_out)
     except KeyboardInterrupt:
         _say("extractor: interrupted; the feed keeps every record written so far — run the same "
              "command again to resume")
@@ -120,9 +124,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
             var = getattr(args, "api_key_env", None) or "OPENAI_API_KEY"
             _say(f"hint: the endpoint refused the API key (HTTP 401): set {var}, or name the "
                  "variable that holds the key with --api-key-env")
+    if summary.narrative_pending:
+        _say(f"hint: {summary.narrative_pending} narrative(s) wait for a batch answer: send the requests file "
+             "(--batch-out) to the Batch API, then run the same command with --batch-in RESULTS.jsonl")
     if summary.failed:
         return EXIT_INPUT_FAILED
-    if summary.narrative_failed:
+    if summary.narrative_failed or summary.narrative_pending:
         return EXIT_NARRATIVES_PENDING
     return EXIT_OK
 
@@ -173,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_llm_options(p)
     p.set_defaults(func=cmd_extract)
 
-    for module in ("extractor.evaluate", "extractor.index.commands", "extractor.review.commands"):
+    for module in ("extractor.evaluate", "extractor.index.commands", "extractor.review.commands",
+                   "extractor.backends.batch"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError as exc:  # a command whose optional parts are missing still explains itself

@@ -134,7 +134,7 @@ class Feed:
         status = self.done.get(record_id)
         if status is None:
             return True
-        return redo_failed_narrative and status == "failed"
+        return redo_failed_narrative and status in ("failed", "pending")
 
     def write_line(self, record_id: str, line: str, narrative_status: str,
                    path: str | None = None, sha256: str | None = None) -> None:

@@ -27,7 +27,7 @@ from .document import LoadError
 from . import __version__
 from .feed import Feed
 from .load import Input, discover, file_sha256, load_path
-from .models import Error, Extraction, Narrative, Record, Source
+from .models import Error, Extraction, Narrative, NarrativeInput, Record, Source
 from .record import extract_record, failed_record, normalise
 
 MULTI_RECORD_SUFFIXES = {".csv", ".jsonl"}
@@ -65,6 +65,7 @@ class Summary:
     reports_with_failed_checks: int = 0
     narrative_failed: int = 0
     auth_failed: int = 0      # narratives refused with HTTP 401
+    narrative_pending: int = 0  # asked in a batch file, answer not read yet
     calls: int = 0
     cache_hits: int = 0
     prompt_tokens: int = 0
@@ -73,6 +74,15 @@ class Summary:
     failures: list[Failure] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, the earlier path with its content)
     feed_backup: str | None = None
+    price_in: float | None = None    # per million prompt tokens
+    price_out: float | None = None   # per million completion tokens
+    batch_requests: int = 0          # lines written to --batch-out
+
+    def cost(self) -> float | None:
+        """What the counted tokens (every attempt) cost at the given prices; None without prices."""
+        if self.price_in is None and self.price_out is None:
+            return None
+        return (self.prompt_tokens * (self.price_in or 0.0) + self.completion_tokens * (self.price_out or 0.0)) / 1e6
 
     def lines(self) -> list[str]:
         out = [f"files: {self.files}  records written: {self.written}  already in feed: {self.skipped_done}"
@@ -80,10 +90,17 @@ class Summary:
                f"reports: {self.reports}  not reports: {self.not_reports}  failed: {self.failed}",
                f"tables found: {self.tables_found}  checks failed: {self.checks_failed}"
                + (f" (in {self.reports_with_failed_checks} reports)" if self.checks_failed else "")
-               + f"  narratives failed: {self.narrative_failed}",
+               + f"  narratives failed: {self.narrative_failed}"
+               + (f"  narratives pending: {self.narrative_pending}" if self.narrative_pending else ""),
                f"LLM calls: {self.calls}  cache hits: {self.cache_hits}  tokens: {self.prompt_tokens} prompt + "
-               f"{self.completion_tokens} completion",
-               f"time: {self.seconds:.2f} s"]
+               f"{self.completion_tokens} completion"]
+        cost = self.cost()
+        if cost is not None:
+            out.append(f"cost: {cost:.4f} at {self.price_in or 0:g} per million prompt and "
+                       f"{self.price_out or 0:g} per million completion tokens")
+        if self.batch_requests:
+            out.append(f"batch requests written: {self.batch_requests}")
+        out.append(f"time: {self.seconds:.2f} s")
         for path, first in self.duplicates[:WORST_SHOWN]:
             out.append(f"same content: {path} is the same file as {first} (one record stands for both)")
         if len(self.duplicates) > WORST_SHOWN:
@@ -254,7 +271,7 @@ def _narrate(backend, record: Record, text: str) -> Record:
         return record
     started = time.perf_counter()
     try:
-        result = backend.narrate(text, record.sections)
+        result = backend.narrate(text, record.sections, record_id=record.id)
     except Exception as exc:  # a backend must not take the batch down
         result = None
         record.narrative = Narrative(method=getattr(backend, "name", None), status="failed",
@@ -266,6 +283,8 @@ def _narrate(backend, record: Record, text: str) -> Record:
         x.prompt_version, x.prompt_hash = result.prompt_version, result.prompt_hash
         x.calls, x.cache_hits = result.calls, result.cache_hits
         x.prompt_tokens, x.completion_tokens = result.prompt_tokens, result.completion_tokens
+        if result.input is not None:
+            x.narrative_input = NarrativeInput(**result.input)
         record.errors.extend(Error(stage="narrative", message=m) for m in result.errors)
         if record.narrative.status == "failed" and record.narrative.error:
             record.errors.append(Error(stage="narrative", message=record.narrative.error))
@@ -290,15 +309,17 @@ class _AboveTheBar(logging.Handler):
 
 def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, concurrency: int = 1,
               resume: bool = True, force: bool = False, max_mb: float = DEFAULT_MAX_MB,
-              progress: bool | None = None, exclude: Iterable[Path] = ()) -> Summary:
+              progress: bool | None = None, exclude: Iterable[Path] = (), price_in: float | None = None,
+              price_out: float | None = None) -> Summary:
     """Read `inputs` into the feed at `out`.
 
-    resume (default): skip what the feed holds, redo records whose narrative failed.
+    resume (default): skip what the feed holds, redo records whose narrative failed or is pending.
     force: redo every input, replacing its records in the feed (a copy is kept as feed.jsonl.1).
     resume=False: start a new feed; the old one is kept as feed.jsonl.1.
+    price_in/price_out: per million tokens, for the summary's cost line.
     """
     started = time.perf_counter()
-    summary = Summary()
+    summary = Summary(price_in=price_in, price_out=price_out)
     feed = Feed(out, resume=resume, backup=force)
     summary.feed_backup = str(feed.backup) if feed.backup else None
     found = discover_inputs(inputs, feed, exclude)
@@ -387,6 +408,7 @@ def run_batch(inputs: list[str], out: Path, backend=None, workers: int = 1, conc
         if log_handler is not None:
             logging.getLogger("extractor").removeHandler(log_handler)
     summary.seconds = time.perf_counter() - started
+    summary.batch_requests = getattr(getattr(backend, "batch_out", None), "written", 0)
     return summary
 
 
@@ -439,6 +461,7 @@ def _account(summary: Summary, rid: str, f: dict) -> None:
                                         f"{f['checks_failed']} check(s) failed: " + "; ".join(f["failed_checks"])
                                         + (" …" if f["checks_failed"] > len(f["failed_checks"]) else ""),
                                         weight=f["checks_failed"]))
+    summary.narrative_pending += f["narrative_status"] == "pending"
     if f["narrative_status"] == "failed":
         summary.narrative_failed += 1
         message = f.get("narrative_error") or ""

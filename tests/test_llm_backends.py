@@ -279,18 +279,38 @@ def test_neutralise():
 
 def test_input_is_sections_one_five_six_without_tables():
     seed0 = (ROOT / "evals" / "fixtures" / "seed_000_c67c284a41079efd.txt").read_text(encoding="utf-8")
-    sent = select_input(seed0, split_sections(seed0))
+    selection = select_input(seed0, split_sections(seed0))
+    sent = selection.text
     assert sent.startswith("一、总体情况") and "五、存在的主要问题及改进情况" in sent
     assert "二是工作效率有待提高" in sent and "全年主动公开通知公告60条" in sent
     assert "行政许可" not in sent and "本年新收政府信息公开申请数量" not in sent
     assert "\n0\n" not in sent
+    assert selection.report_chars == len(seed0) and any("tables" in o for o in selection.omitted)
     short = select_input(seed0, split_sections(seed0), max_chars=500)
-    assert len(short) <= 560 and "下阶段工作重点" in short
+    assert len(short.text) <= 560 and "下阶段工作重点" in short.text
+    assert any("ceiling" in o for o in short.omitted)
+
+
+def test_input_sends_all_of_five_and_six_and_the_overview_paragraphs_the_fields_need():
+    """Section 五 and 六 go whole; of 一 only what names a platform, a problem or a figure."""
+    path = ROOT / "evals" / "fixtures" / "seed_003_efc789b651537edf.txt"
+    text = path.read_text(encoding="utf-8")
+    sections = split_sections(text)
+    selection = select_input(text, sections)
+    five = strip_tables(sections.problems_improvements.text)
+    assert five in selection.text
+    if sections.other is not None and strip_tables(sections.other.text):
+        assert strip_tables(sections.other.text) in selection.text
+    overview = strip_tables(sections.overview.text)
+    kept = [line for line in overview.splitlines() if line.strip() and line.strip() in selection.text]
+    for line in kept:  # every overview line sent names a figure, a problem or a platform
+        assert any(ch.isdigit() for ch in line) or "网" in line or "微" in line or "问题" in line or "公开" in line
+    assert len(selection.text) < len(text)
 
 
 def test_input_fallback_without_sections_strips_tables():
     text = "年度报告\n我局存在问题：网站更新不及时。\n规章\t0\t0\t0\n行政许可\t63\n| a | 1 |\n下一步将加强培训。"
-    sent = select_input(text, split_sections(text))
+    sent = select_input(text, split_sections(text)).text
     assert "网站更新不及时" in sent and "下一步将加强培训" in sent
     assert "63" not in sent and "| a |" not in sent
     assert strip_tables("0\n12\n正文一句话，很长很长很长很长。") == "正文一句话，很长很长很长很长。"

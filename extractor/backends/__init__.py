@@ -9,6 +9,7 @@ factory taking the parsed CLI arguments:
     openai  any OpenAI-compatible endpoint, through openai + instructor (--base-url, --model)
     local   a llama.cpp server started on loopback for the run (--model-path), or --server-url
 
+`record_id` names the record (a batch request's custom_id).
 `narrate` never raises for a model or transport fault: it returns narrative.status="failed" with
 narrative.error. It must be thread-safe: the pipeline calls it from --concurrency threads.
 """
@@ -52,13 +53,14 @@ class NarrativeResult:
     prompt_version: str | None = None
     prompt_hash: str | None = None
     errors: list[str] = field(default_factory=list)   # e.g. items dropped for ungrounded evidence
+    input: dict | None = None   # what the model was shown (extractor.models.NarrativeInput)
 
 
 @runtime_checkable
 class Backend(Protocol):
     name: str
 
-    def narrate(self, text: str, sections: Sections) -> NarrativeResult: ...
+    def narrate(self, text: str, sections: Sections, record_id: str | None = None) -> NarrativeResult: ...
 
     def close(self) -> None: ...
 
@@ -116,6 +118,17 @@ def add_cli_options(parser: argparse.ArgumentParser) -> None:
                    help=f"first wait between attempts, doubled each time up to 30 s (default {DEFAULT_RETRY_WAIT:g})")
     g.add_argument("--timeout", type=float, default=None,
                    help="seconds per LLM request (default 120 for openai, 300 for local)")
+    b = parser.add_argument_group("batch files (OpenAI Batch API, vllm run-batch)")
+    b.add_argument("--batch-out", default=None, metavar="REQUESTS.jsonl",
+                   help="write one request per report (OpenAI Batch input format) instead of calling the "
+                        "endpoint; narratives stay pending until --batch-in reads the answers")
+    b.add_argument("--batch-in", default=None, metavar="RESULTS.jsonl",
+                   help="read a Batch output file and fill in the pending narratives (validated and grounded "
+                        "as online answers); reports without a result stay pending; no endpoint is called")
+    b.add_argument("--price-in", type=float, default=None, metavar="USD",
+                   help="price per million prompt tokens, for the cost line of the summary (default: none)")
+    b.add_argument("--price-out", type=float, default=None, metavar="USD",
+                   help="price per million completion tokens, for the cost line of the summary (default: none)")
 
 
 def resolve_cache_dir(args: argparse.Namespace) -> str | None:

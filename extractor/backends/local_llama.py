@@ -212,8 +212,8 @@ class LocalLlamaBackend:
         self.base_url = base_url
         self.concurrency = self._inner.concurrency
 
-    def narrate(self, text: str, sections: Sections) -> NarrativeResult:
-        return self._inner.narrate(text, sections)
+    def narrate(self, text: str, sections: Sections, record_id: str | None = None) -> NarrativeResult:
+        return self._inner.narrate(text, sections, record_id=record_id)
 
     def close(self) -> None:
         inner = getattr(self, "_inner", None)
