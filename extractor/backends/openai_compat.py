@@ -240,6 +240,7 @@ class OpenAIBackend:
                 why_pending = f"its batch result is not a chat completion: {_validation_summary(exc)[:200]}"
             else:
                 usage = _Usage()
+                usage.attempt()  # the batch made the request: one call, with its tokens
                 usage.add(completion)
                 self._count(result, usage)
                 answers = answers + [got.body]
