@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_llm_options(p)
     p.set_defaults(func=cmd_extract)
 
-    for module in ("extractor.evaluate", "extractor.index.commands"):
+    for module in ("extractor.evaluate", "extractor.index.commands", "extractor.panel.commands"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError as exc:  # a command whose optional parts are missing still explains itself
