@@ -21,9 +21,9 @@ from datasketch import MinHash, MinHashLSH
 
 SECTIONS = ("problems_improvements", "overview")
 SHINGLE = 5  # characters per shingle: Chinese has no word breaks, character n-grams stand in
-NUM_PERM = 64
-LSH_THRESHOLD = 0.5  # Jaccard of shingle sets at which LSH makes a pair a candidate
-COPY_RATIO = 0.8  # verified similarity (difflib ratio) from which a section counts as copied
+NUM_PERM = 128
+LSH_THRESHOLD = 0.3  # shingle Jaccard around which LSH makes a pair a candidate (b=37 bands of r=3: a pair at 0.45 is a candidate with p≈0.97)
+COPY_RATIO = 0.75  # verified similarity (difflib ratio) from which a section counts as copied (docs/panel.md: the Pingtan figures)
 MIN_CHARS = 80  # shorter sections (无, 一句话) are not compared: every agency writes them alike
 MAX_BUCKET = 200  # a bucket larger than this (one boilerplate shared by hundreds) is cut to its first members
 
