@@ -9,6 +9,7 @@ assessable; otherwise it stays null. Values the report gives are never replaced.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from array import array
 from dataclasses import dataclass, field
@@ -127,59 +128,106 @@ def _fmt(v) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
+MAX_COMBINATIONS = 10_000
+
+
+def _run_slots(entry: Entry, slots: Slots) -> list[dict[int, int]]:
+    """For each open run of the entry: slot -> position of that cell in the run's readings."""
+    return [{slots.index[p]: i for i, p in enumerate(paths) if p in slots.index} for paths, _ in entry.runs or ()]
+
+
+def check(inst: Instance, prev: Entry, cur: Entry, slots: Slots,
+          fixed: tuple[Entry, int, tuple] | None = None) -> str:
+    """pass / fail / not_assessable of one identity instance between two reports. A term cell
+    left null with several readings (an open digit run) takes each of its readings in turn: the
+    instance passes when some combination of readings makes it hold, fails when none does.
+    `fixed` = (entry, run index, reading) tries one reading of one run."""
+    sides = []
+    for entry, year in ((prev, "prev"), (cur, "cur")):
+        base = entry.values if entry.values is not None else _empty(slots)
+        runs = _run_slots(entry, slots)
+        involved: dict[int, list[tuple]] = {}
+        for slot in inst.slots(year):
+            if not math.isnan(base[slot]):
+                continue
+            k = next((k for k, rs in enumerate(runs) if slot in rs), None)
+            if k is None:
+                return "not_assessable"  # a null the report's digits say nothing about
+            if fixed is not None and fixed[0] is entry and fixed[1] == k:
+                involved[k] = [fixed[2]]
+            else:
+                involved[k] = list(entry.runs[k][1])
+        sides.append((base, runs, involved))
+    options = [(side, k, readings) for side, (_, _, inv) in enumerate(sides) for k, readings in inv.items()]
+    total = 1
+    for _, _, readings in options:
+        total *= len(readings)
+    if total > MAX_COMBINATIONS:
+        return "not_assessable"
+    for combo in itertools.product(*(readings for _, _, readings in options)):
+        trial = [array("d", base) for base, _, _ in sides]
+        for (side, k, _), reading in zip(options, combo):
+            for slot, i in sides[side][1][k].items():
+                trial[side][slot] = NAN if reading[i] is None else float(reading[i])
+        if inst.evaluate(trial[0], trial[1])[0] == "pass":
+            return "pass"
+    return "fail"
+
+
+def _touching(entry: Entry, run_slots: dict[int, int], other: Entry, entry_is_cur: bool, slots: Slots):
+    """The hard instances between entry and a neighbour that name a cell of the run."""
+    side = "cur" if entry_is_cur else "prev"
+    for inst in slots.instances:
+        ident = inst.identity
+        if ident.strength != "hard" or not inst.slots(side) & run_slots.keys():
+            continue
+        if ident.applies(*((other.template, entry.template) if entry_is_cur else (entry.template, other.template))):
+            yield inst
+
+
 def settle(entry: Entry, prev: Entry | None, nxt: Entry | None, slots: Slots) -> dict[str, tuple[object, str]]:
-    """Cell path -> (value, note) for the entry's open digit runs that the hard identities with
-    its unique neighbouring reports leave exactly one reading for."""
+    """Cell path -> (value, note) for the entry's open digit runs of which exactly one reading
+    agrees with every assessable hard identity with its neighbouring reports (and at least one
+    is assessable). The neighbours' own open runs count with all their readings."""
     out: dict[str, tuple[object, str]] = {}
     if not entry.runs:
         return out
-    base = entry.values if entry.values is not None else _empty(slots)
-    for paths, readings in entry.runs:
-        run_slots = {slots.index[p]: i for i, p in enumerate(paths) if p in slots.index}
-        good = []
+    for k, (run_map, (paths, readings)) in enumerate(zip(_run_slots(entry, slots), entry.runs)):
+        verdicts = []  # per reading: (satisfies, {neighbour: [identity ids that failed for it]})
         for reading in readings:
-            trial = array("d", base)
-            for slot, i in run_slots.items():
-                trial[slot] = NAN if reading[i] is None else float(reading[i])
-            passed, failed = [], False
-            for other, as_cur in ((prev, True), (nxt, False)):
-                if other is None or other.values is None:
+            passed, failed = False, False
+            for other, entry_is_cur in ((prev, True), (nxt, False)):
+                if other is None:
                     continue
-                for inst in slots.instances:
-                    ident = inst.identity
-                    if ident.strength != "hard":
-                        continue
-                    side = "cur" if as_cur else "prev"
-                    if not inst.slots(side) & run_slots.keys():
-                        continue
-                    if as_cur and not ident.applies(other.template, entry.template):
-                        continue
-                    if not as_cur and not ident.applies(entry.template, other.template):
-                        continue
-                    status, _, _ = inst.evaluate(other.values, trial) if as_cur else inst.evaluate(trial, other.values)
-                    if status == "fail":
-                        failed = True
-                    elif status == "pass":
-                        passed.append((ident.id, other))
-            if passed and not failed:
-                good.append((reading, passed))
-        if len(good) != 1:
+                for inst in _touching(entry, run_map, other, entry_is_cur, slots):
+                    pair = (other, entry) if entry_is_cur else (entry, other)
+                    status = check(inst, *pair, slots, fixed=(entry, k, reading))
+                    passed |= status == "pass"
+                    failed |= status == "fail"
+            verdicts.append(passed and not failed)
+        if sum(verdicts) != 1:
             continue
-        reading, passed = good[0]
-        teachers = {}
-        for ident_id, other in passed:
-            teachers.setdefault((other.year, other.file, other.record_id), []).append(ident_id)
-        by = "; ".join(f"{', '.join(sorted(set(ids)))} with the {y} report {f} ({rid})"
-                       for (y, f, rid), ids in sorted(teachers.items()))
+        reading = readings[verdicts.index(True)]
+        teachers = []
+        for other, entry_is_cur in ((prev, True), (nxt, False)):
+            if other is None:
+                continue
+            ids = sorted({inst.identity.id for inst in _touching(entry, run_map, other, entry_is_cur, slots)
+                          for r in readings if r != reading
+                          if check(inst, *((other, entry) if entry_is_cur else (entry, other)), slots,
+                                   fixed=(entry, k, r)) == "fail"})
+            if ids:
+                teachers.append(f"{', '.join(ids)} with the {other.year} report {other.file} ({other.record_id})")
         shown = "|".join(_fmt(v) for v in reading)
-        note = (f"settled from other years: the report's digits have {len(readings)} readings; only "
-                f"{shown} satisfies {by}")
+        note = (f"settled from other years: the report's digits have {len(readings)} readings and it leaves "
+                f"them null; only {shown} agrees with {'; '.join(teachers)}")
         for i, path in enumerate(paths):
             out[path] = (reading[i], note)
     return out
 
 
 def apply_settled(entry: Entry, slots: Slots) -> None:
+    """Settled cells become the entry's values; their runs are closed."""
     if not entry.settled:
         return
     if entry.values is None:
@@ -187,25 +235,30 @@ def apply_settled(entry: Entry, slots: Slots) -> None:
     for path, (value, _) in entry.settled.items():
         if path in slots.index and value is not None:
             entry.values[slots.index[path]] = float(value)
+    entry.runs = [run for run in entry.runs or () if run[0][0] not in entry.settled] or None
 
 
 def year_findings(prev: Entry, cur: Entry, slots: Slots) -> list[dict]:
-    """The identities between two consecutive reports of one agency that fail."""
+    """The identities between two consecutive reports of one agency that fail (with a term left
+    open by a digit run: that no reading of its digits lets it hold)."""
     out = []
-    if prev.values is None or cur.values is None:
-        return out
     for inst in slots.instances:
         ident = inst.identity
         if not ident.applies(prev.template, cur.template):
             continue
-        status, left, right = inst.evaluate(prev.values, cur.values)
-        if status != "fail":
+        if check(inst, prev, cur, slots) != "fail":
             continue
+        pv = prev.values if prev.values is not None else _empty(slots)
+        cv = cur.values if cur.values is not None else _empty(slots)
+        _, left, right = inst.evaluate(pv, cv)
         soft = " (soft: documents also lapse, so this is worth a look, not an error)" if ident.strength == "soft" else ""
+        if left is None or right is None:
+            detail = "no reading of the digits left null by a run lets it hold"
+        else:
+            detail = (f"the {cur.year} report ({cur.record_id}) gives {_fmt(left)}, the identity with the "
+                      f"{prev.year} report ({prev.record_id}) gives {_fmt(right)}")
         out.append(finding(ident.id, cur.agency_key, prev, cur, section=inst.where, expected=right, found=left,
-                           message=f"{ident.printed} at {inst.at}: the {cur.year} report ({cur.record_id}) gives {_fmt(left)}, "
-                                   f"the identity with the {prev.year} report ({prev.record_id}) gives "
-                                   f"{_fmt(right)}{soft}"))
+                           message=f"{ident.printed} at {inst.at}: {detail}{soft}"))
     return out
 
 
