@@ -222,6 +222,9 @@ def test_cross_year_identities_are_template_data(series, tmp_path):
     out = tmp_path / "panel"
     proc = cli("panel", str(feed), "-o", str(out), env={"EXTRACTOR_TEMPLATE_DIR": str(template)})
     assert proc.returncode == 0, proc.stderr
-    assert not [c for c in table(out, "cells") if c["how"] == "settled"]
+    cells = table(out, "cells")
+    assert not [c for c in cells if c["how"] == "settled" and "across.prior_items" in c["note"]]
+    licensing = [c for c in cells if Path(c["file"]).name == ZONE_2019.name and c["row"] == "licensing"]
+    assert licensing and all(c["how"] == "null" for c in licensing)
     kinds = {f["kind"] for f in table(out, "findings")}
     assert "across.prior_items" not in kinds and "across.published_total" in kinds
