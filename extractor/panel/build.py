@@ -116,7 +116,7 @@ def build_panel(feeds: list[str | Path], out_dir: str | Path) -> PanelSummary:
             findings.append(finding(
                 "copied_section", b.agency_key, a, b, section=pair.section, similarity=pair.ratio,
                 message=f"section {pair.section} of the {b.year} report ({b.record_id}) is largely the text of "
-                        f"{where} ({a.record_id}): difflib ratio {pair.ratio:.2f}, shingle Jaccard {pair.jaccard:.2f}"))
+                        f"{where} ({a.record_id}): similarity {pair.ratio:.2f} (Indel ratio), shingle Jaccard {pair.jaccard:.2f}"))
         copies.close()
 
     # Pass 2: the rows.

@@ -6,24 +6,25 @@ datasketch computes each section's MinHash and chooses the banding (b bands of r
 the threshold; the band keys go to a SQLite table on disk instead of datasketch's in-memory
 dict, whose buckets cost about 5 KB per section (measured: 1 GB for 100,000 reports), so that
 memory stays flat in the number of reports. Each candidate pair is then verified on the texts
-themselves (difflib ratio, and exact shingle Jaccard), and only that verified similarity is
-reported.
+themselves (rapidfuzz's Indel ratio, 2·LCS/(|a|+|b|), the measure difflib's ratio approximates,
+but in C++: 0.1 ms a pair instead of 10–25 ms; and the exact shingle Jaccard), and only that
+verified similarity is reported.
 """
 from __future__ import annotations
 
-import difflib
 import re
 import sqlite3
 import zlib
 from dataclasses import dataclass
 
 from datasketch import MinHash, MinHashLSH
+from rapidfuzz.distance import Indel
 
 SECTIONS = ("problems_improvements", "overview")
 SHINGLE = 5  # characters per shingle: Chinese has no word breaks, character n-grams stand in
 NUM_PERM = 128
 LSH_THRESHOLD = 0.3  # shingle Jaccard around which LSH makes a pair a candidate (b=37 bands of r=3: a pair at 0.45 is a candidate with p≈0.97)
-COPY_RATIO = 0.75  # verified similarity (difflib ratio) from which a section counts as copied (docs/panel.md: the Pingtan figures)
+COPY_RATIO = 0.75  # verified similarity (Indel ratio) from which a section counts as copied (docs/panel.md: the Pingtan figures)
 MIN_CHARS = 80  # shorter sections (无, 一句话) are not compared: every agency writes them alike
 MAX_BUCKET = 200  # a bucket larger than this (one boilerplate shared by hundreds) is cut to its first members
 
@@ -117,14 +118,10 @@ class CopyFinder:
             ORDER BY x.ord, y.ord, x.section""")
         for s, a, b in cand:
             ta, tb = self._text(a, s), self._text(b, s)
-            sa, sb = shingles(ta), shingles(tb)
-            jaccard = len(sa & sb) / len(sa | sb)
-            matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
-            if matcher.real_quick_ratio() < COPY_RATIO or matcher.quick_ratio() < COPY_RATIO:
-                continue
-            ratio = matcher.ratio()
-            if ratio >= COPY_RATIO:
-                yield Pair(a, b, SECTIONS[s], round(ratio, 4), round(jaccard, 4))
+            ratio = Indel.normalized_similarity(ta, tb, score_cutoff=COPY_RATIO)
+            if ratio:
+                sa, sb = shingles(ta), shingles(tb)
+                yield Pair(a, b, SECTIONS[s], round(ratio, 4), round(len(sa & sb) / len(sa | sb), 4))
 
     def close(self) -> None:
         self.db.close()
