@@ -81,13 +81,15 @@ def write_feed(path: Path, base: list[dict], n: int, seed: int = 7) -> None:
 
 def run_one(feed: str, out: str) -> None:
     from extractor.panel import build_panel
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     summary = build_panel([feed], out)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = sum(summary.rows.values())
-    print(json.dumps({"records": summary.records, "seconds": round(seconds, 2), "rows": summary.rows,
-                      "rows_per_s": round(rows / seconds), "records_per_s": round(summary.records / seconds),
+    print(json.dumps({"records": summary.records, "seconds": round(seconds, 2), "cpu": round(cpu, 2),
+                      "rows": summary.rows, "rows_per_s": round(rows / cpu),
+                      "records_per_s": round(summary.records / cpu),
                       "peak_rss_mib": round(rss, 1), "findings": dict(summary.findings),
                       "settled": summary.settled_cells}))
 
@@ -110,8 +112,8 @@ def main() -> None:
             proc = subprocess.run([sys.executable, __file__, "--run", str(feed), str(work / f"panel-{n}")],
                                   cwd=ROOT, capture_output=True, text=True, check=True)
             result = json.loads(proc.stdout.strip().splitlines()[-1])
-            print(f"{n:>7} records ({mb:.0f} MiB feed): {result['seconds']} s, {result['records_per_s']} records/s, "
-                  f"{result['rows_per_s']} rows/s, peak RSS {result['peak_rss_mib']} MiB; rows {result['rows']}; "
+            print(f"{n:>7} records ({mb:.0f} MiB feed): {result['seconds']} s wall, {result['cpu']} s CPU; per CPU "
+                  f"second {result['records_per_s']} records, {result['rows_per_s']} rows; peak RSS {result['peak_rss_mib']} MiB; rows {result['rows']}; "
                   f"findings {result['findings']}; settled {result['settled']}")
             feed.unlink()
 
