@@ -46,6 +46,9 @@ class Region(Strict):
 
 class Meta(Strict):
     agency: Optional[str] = None
+    agency_key: Optional[str] = Field(
+        None, description="one value for one agency in every year and spelling: CODE:NAME, the six-digit "
+        "division code of its place (000000 when none is known) and its canonical name (350128:平潭综合实验区)")
     year: Optional[int] = Field(None, description="the year reported on, not the year published")
     published: Optional[str] = Field(None, description="YYYY-MM-DD where printed")
     region: Region = Field(default_factory=Region)

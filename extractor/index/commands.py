@@ -62,14 +62,53 @@ def _format_hit(n: int, hit) -> str:
     lines = [f"{n}. {head}{score}"]
     if hit.snippet:
         lines.append(f"   {hit.field}: {hit.snippet}")
-    lines.append(f"   id {hit.id}  {hit.source_path or ''}")
+    lines.append(f"   id {hit.id}  {hit.source_path or ''}" + (f"  agency {hit.agency_key}" if hit.agency_key else ""))
     return "\n".join(lines)
 
 
+def _number(v) -> str:
+    if v is None:
+        return "-"
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _format_series(rows) -> str:
+    """An agency's years as a plain table, one block per agency key."""
+    head = ("year", "template", "received", "results", "carried", "review", "litigation", "failed", "id", "file")
+    out = []
+    for key in dict.fromkeys(r.agency_key for r in rows):
+        mine = [r for r in rows if r.agency_key == key]
+        names = " / ".join(dict.fromkeys(r.agency or "(agency unknown)" for r in mine))
+        table = [head] + [(str(r.year or "-"), r.template or "-", _number(r.applications_received),
+                           _number(r.results_total), _number(r.carried_to_next_year), _number(r.review_total),
+                           _number(r.litigation_total), str(r.checks_failed), r.id, r.source_path or "")
+                          for r in mine]
+        widths = [max(len(row[i]) for row in table) for i in range(len(head) - 1)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] for row in table]
+        out.append(f"{key} · {names} · {len(mine)} report{'s' if len(mine) != 1 else ''}\n" + "\n".join(lines))
+    return "\n\n".join(out)
+
+
 def cmd_search(args) -> int:
-    from .sqlite_index import SearchIndexError, search
+    from .sqlite_index import SearchIndexError, agency_years, search
+    if args.agency_key and not args.query.strip():
+        # An agency's series: every year it reported, with the main figures.
+        try:
+            rows = agency_years(args.db, args.agency_key)
+        except SearchIndexError as exc:
+            return _fail(str(exc))
+        except sqlite3.Error as exc:
+            return _fail(f"cannot search {args.db}: {exc}")
+        if args.json:
+            print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+        elif not rows:
+            print(f"no reports of agency {args.agency_key}", file=sys.stderr)
+        else:
+            print(_format_series(rows))
+        return EXIT_OK
     try:
-        hits = search(args.db, args.query, agency=args.agency, province=args.province, year=args.year,
+        hits = search(args.db, args.query, agency=args.agency, agency_key=args.agency_key,
+                      province=args.province, year=args.year,
                       template=args.template, level=args.level, min_applications=args.min_applications,
                       max_applications=args.max_applications, has_problem=args.has_problem,
                       limit=args.limit)
@@ -122,6 +161,9 @@ def register(subparsers) -> None:
     p.add_argument("query", metavar="QUERY", help='words to find; "" to list by filters only')
     p.add_argument("--db", required=True, metavar="INDEX.sqlite")
     p.add_argument("--agency", help="part of the agency name (民政局)")
+    p.add_argument("--agency-key", metavar="KEY",
+                   help='one agency (350128:平潭县人民政府) or a division code (350128); with QUERY "" '
+                        "lists the agency's years with their main figures")
     p.add_argument("--province", help="part of the province name (河南)")
     p.add_argument("--year", type=int, help="the year reported on")
     p.add_argument("--template", choices=["2021", "2019", "legacy", "none"])

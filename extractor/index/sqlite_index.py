@@ -43,7 +43,7 @@ BM25_WEIGHTS = (2.0, 3.0, 2.0, 3.0, 1.0, 1.0)
 GRAM_COLUMNS = FTS_COLUMNS[:-1]
 
 FACET_COLUMNS = (
-    "agency", "province", "city", "county", "level", "year", "template", "published", "is_report",
+    "agency", "agency_key", "province", "city", "county", "level", "year", "template", "published", "is_report",
     "source_path", "source_sha256", "applications_received", "applications_granted",
     "withheld_total", "review_total", "litigation_total", "problems_count", "improvements_count",
     "platform_kinds", "checks_failed", "checks_failed_ids", "errors_count",
@@ -81,6 +81,12 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ]),
     ("0003_settings", [
         "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ]),
+    ("0004_agency_key", [
+        # meta.agency_key: one value per agency across years and spellings (extractor/agency.py).
+        "ALTER TABLE reports ADD COLUMN agency_key TEXT",
+        "UPDATE reports SET agency_key = json_extract(record_json, '$.meta.agency_key')",
+        "CREATE INDEX reports_agency_key ON reports(agency_key, year)",
     ]),
 ]
 
@@ -173,6 +179,7 @@ def facets(doc: dict) -> dict:
     region = _get(doc, "meta", "region") or {}
     return {
         "agency": _get(doc, "meta", "agency"),
+        "agency_key": _get(doc, "meta", "agency_key"),
         "province": region.get("province"),
         "city": region.get("city"),
         "county": region.get("county"),
@@ -352,6 +359,7 @@ class Hit:
     id: str
     score: Optional[float]    # FTS5 bm25: lower is better; None for a filter-only listing
     agency: Optional[str]
+    agency_key: Optional[str]
     province: Optional[str]
     city: Optional[str]
     county: Optional[str]
@@ -457,14 +465,16 @@ def snippet(doc: dict, parts: list[str], columns: Iterable[str] = _SNIPPET_ORDER
     return f, _render(t, found)
 
 
-def search(db_path, query: str = "", agency: Optional[str] = None, province: Optional[str] = None,
+def search(db_path, query: str = "", agency: Optional[str] = None, agency_key: Optional[str] = None,
+           province: Optional[str] = None,
            year: Optional[int] = None, template: Optional[str] = None, level: Optional[str] = None,
            min_applications: Optional[float] = None, max_applications: Optional[float] = None,
            has_problem=None, include_non_reports: bool = False, limit: int = 10) -> list[Hit]:
     """Reports matching `query` and the filters, best first.
 
     `query`: words separated by spaces, all required (empty: filters only, newest first).
-    `agency`, `province`: part of the name (民政局, 河南). `year`, `template`, `level`: exact.
+    `agency`, `province`: part of the name (民政局, 河南). `agency_key`: exact (350128:平潭县人民政府),
+    or a division code alone (350128) for every agency of that place. `year`, `template`, `level`: exact.
     `min_applications`/`max_applications`: bounds on applications received; a report whose
     number is unknown is left out by either. `has_problem`: a word its problems must contain,
     or True/False for having any problem at all.
@@ -475,6 +485,7 @@ def search(db_path, query: str = "", agency: Optional[str] = None, province: Opt
     expr = match_expression(query or "", problem_word)
     where, params = [], []
     for column, value, sql in (("agency", agency, "instr(r.agency, ?) > 0"),
+                               *_agency_key_filter(agency_key),
                                ("province", province, "instr(r.province, ?) > 0"),
                                ("year", year, "r.year = ?"), ("template", template, "r.template = ?"),
                                ("level", level, "r.level = ?"),
@@ -489,7 +500,7 @@ def search(db_path, query: str = "", agency: Optional[str] = None, province: Opt
         where.append("r.problems_count = 0")
     if not include_non_reports:
         where.append("r.is_report = 1")
-    cols = ("r.id, r.agency, r.province, r.city, r.county, r.level, r.year, r.template, r.published, "
+    cols = ("r.id, r.agency, r.agency_key, r.province, r.city, r.county, r.level, r.year, r.template, r.published, "
             "r.source_path, r.applications_received, r.problems_count, r.record_json")
     if expr:
         sql = (f"SELECT {cols}, bm25(reports_fts, {', '.join(map(str, BM25_WEIGHTS))}) AS score "
@@ -510,7 +521,7 @@ def search(db_path, query: str = "", agency: Optional[str] = None, province: Opt
     parts = (query or "").split()
     hits = []
     for row in rows:
-        (rid, ag, prov, city, county, level_, yr, tmpl, pub, src, apps, nprob, record_json, score) = row
+        (rid, ag, key, prov, city, county, level_, yr, tmpl, pub, src, apps, nprob, record_json, score) = row
         doc = json.loads(record_json)
         if parts:
             where_found, text = snippet(doc, parts)
@@ -518,11 +529,61 @@ def search(db_path, query: str = "", agency: Optional[str] = None, province: Opt
             where_found, text = snippet(doc, [problem_word], ("problems",))
         else:
             where_found, text = None, ""
-        hits.append(Hit(id=rid, score=score, agency=ag, province=prov, city=city, county=county,
+        hits.append(Hit(id=rid, score=score, agency=ag, agency_key=key, province=prov, city=city, county=county,
                         level=level_, year=yr, template=tmpl, published=pub, source_path=src,
                         applications_received=apps, problems_count=nprob, field=where_found,
                         snippet=text))
     return hits
+
+
+def _agency_key_filter(key: Optional[str]) -> list[tuple[str, Optional[str], str]]:
+    if key is None:
+        return []
+    if ":" in key:
+        return [("agency_key", key, "r.agency_key = ?")]
+    return [("agency_key", key + ":", "instr(r.agency_key, ?) = 1")]
+
+
+@dataclass
+class AgencyYear:
+    """One report of an agency, with its main figures (None where the report prints none)."""
+    agency_key: Optional[str]
+    year: Optional[int]
+    agency: Optional[str]
+    template: Optional[str]
+    applications_received: Optional[float]   # table 三 new_received.total (legacy: 收到申请数)
+    results_total: Optional[float]           # table 三 results_total.total, the year's outcomes
+    carried_to_next_year: Optional[float]    # table 三 carried_to_next_year.total
+    review_total: Optional[float]
+    litigation_total: Optional[float]
+    checks_failed: int
+    id: str
+    source_path: Optional[str]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def agency_years(db_path, agency_key: str, include_non_reports: bool = False) -> list[AgencyYear]:
+    """Every indexed report of one agency (`agency_key` exact, or a division code alone for all
+    agencies of that place), oldest year first: the agency's series with its main figures."""
+    ((_, value, cond),) = _agency_key_filter(agency_key)
+    params = [value]
+    sql = ("SELECT r.agency_key, r.year, r.agency, r.template, r.applications_received, r.review_total, "
+           "r.litigation_total, r.checks_failed, r.id, r.source_path, "
+           "json_extract(r.record_json, '$.tables.applications.rows.results_total.total'), "
+           "json_extract(r.record_json, '$.tables.applications.rows.carried_to_next_year.total') "
+           f"FROM reports r WHERE {cond}" + ("" if include_non_reports else " AND r.is_report = 1")
+           + " ORDER BY r.agency_key, r.year IS NULL, r.year, r.id")
+    conn = _connect_ro(db_path)
+    try:
+        rows = conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+    return [AgencyYear(agency_key=k, year=y, agency=a, template=t, applications_received=apps,
+                       results_total=res, carried_to_next_year=carried, review_total=rev,
+                       litigation_total=lit, checks_failed=cf, id=i, source_path=src)
+            for k, y, a, t, apps, rev, lit, cf, i, src, res, carried in rows]
 
 
 def index_summary(db_path) -> dict:
