@@ -136,6 +136,9 @@ def test_cross_year_findings(series):
     pub = [f for f in findings if f["kind"] == "across.published_total" and f["section"] == "active_disclosure.regulations.total_published"]
     assert len(pub) == 1 and (pub[0]["year_a"], pub[0]["year_b"], pub[0]["expected"], pub[0]["found"]) == (2019, 2020, 0, 7)
     assert pub[0]["file_a"].endswith(ZONE_2019.name) and pub[0]["file_b"].endswith(ZONE_2020.name)
+    # the zone's series 2011–2025 is complete under its one agency_key, so no year is missing
+    zone_key = next(r["agency_key"] for r in table(out, "reports") if Path(r["file"]).name == ZONE_2019.name)
+    assert not [f for f in findings if f["kind"] == "missing_year" and f["agency_key"] == zone_key]
     # soft: 现行有效件数 (2021 format) gives findings, flagged as soft in the message
     assert all("soft" in f["message"] for f in findings if f["kind"] == "across.in_force")
 
