@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..template import CrossYearIdentity, load, load_across
@@ -100,11 +102,34 @@ class Slots:
         for err in record.get("errors") or []:
             cells, readings = err.get("cells"), err.get("readings")
             if cells and readings and len(readings) > 1 and any(c in self.index for c in cells):
-                runs.append((tuple(cells), tuple(tuple(r) for r in readings)))
+                runs.append((tuple(sys.intern(c) for c in cells), Readings(readings)))
         return runs or None
 
 
-@dataclass
+class Readings(Sequence):
+    """A run's readings in one flat float array (NaN = null): the index keeps a few hundred
+    bytes per run instead of a tuple per reading."""
+    __slots__ = ("width", "flat")
+
+    def __init__(self, readings: list[list]):
+        self.width = len(readings[0]) if readings else 0
+        self.flat = array("d", (NAN if v is None else float(v) for r in readings for v in r))
+
+    def __len__(self) -> int:
+        return len(self.flat) // self.width if self.width else 0
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return tuple(None if math.isnan(v) else (int(v) if v.is_integer() else v)
+                     for v in self.flat[i * self.width:(i + 1) * self.width])
+
+
+@dataclass(slots=True)
 class Entry:
     """What the panel keeps of one report between its two passes over the feed."""
     ordinal: int

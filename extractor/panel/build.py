@@ -31,6 +31,7 @@ class PanelSummary:
     rows: dict[str, int] = field(default_factory=dict)
     settled_cells: int = 0
     findings: Counter = field(default_factory=Counter)
+    skipped: set = field(default_factory=set)  # (feed, line number) of the rejected lines
 
     def lines(self) -> list[str]:
         out = [f"records: {self.records}  rejected lines: {len(self.rejected)}",
@@ -41,25 +42,29 @@ class PanelSummary:
         return out
 
 
-def _records(feeds: list[Path], summary: PanelSummary | None) -> Iterator[dict]:
-    """Every valid record of the feeds, in order. Bad lines (and unreadable feeds) are listed in
-    the summary on the first pass and skipped on both."""
+def _records(feeds: list[Path], summary: PanelSummary, skip: set | None = None) -> Iterator[dict]:
+    """Every valid record of the feeds, in order. First pass (skip None): each line is checked
+    against the feed schema, and bad lines (and unreadable feeds) are listed in the summary and
+    in `summary.skipped`; the second pass skips those lines without checking again."""
     for feed in feeds:
         try:
             fh = open(feed, encoding="utf-8")
         except OSError as exc:
-            if summary is not None:
+            if skip is None:
                 summary.rejected.append(f"{feed}: cannot read: {exc.strerror}")
             continue
         with fh:
             for lineno, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
-                try:
-                    validate_line(line, lineno)
-                except FeedLineError as exc:
-                    if summary is not None:
+                if skip is None:
+                    try:
+                        validate_line(line, lineno)
+                    except FeedLineError as exc:
                         summary.rejected.append(f"{feed}: {exc}")
+                        summary.skipped.add((str(feed), lineno))
+                        continue
+                elif (str(feed), lineno) in skip:
                     continue
                 yield json.loads(line)
 
@@ -81,63 +86,69 @@ def build_panel(feeds: list[str | Path], out_dir: str | Path) -> PanelSummary:
             year = (record.get("meta") or {}).get("year")
             if not record.get("is_report", True) or key is None or year is None:
                 continue
-            entry = Entry(ordinal, record["id"], record["source"]["path"], key, year,
+            entry = Entry(ordinal, record["id"], record["source"]["path"], sys.intern(key), year,
                           record.get("template", "none"), slots.values(record), slots.open_runs(record))
             entries[ordinal] = entry
             by_agency[key][year].append(entry)
             copies.add(ordinal, key, year, record)
 
         # Between the passes: settle against read values only, then check with the settled ones.
-        findings: list[dict] = []
-        for key, by_year in by_agency.items():
-            for y, group in by_year.items():
-                prev = by_year.get(y - 1, [])
-                nxt = by_year.get(y + 1, [])
-                for entry in group:
-                    # A neighbour year with two reports teaches nothing certain.
-                    entry.settled = settle(entry, prev[0] if len(prev) == 1 else None,
-                                           nxt[0] if len(nxt) == 1 else None, slots)
-        for key, by_year in by_agency.items():
-            for group in by_year.values():
-                for entry in group:
-                    apply_settled(entry, slots)
-                    summary.settled_cells += len(entry.settled)
-            for y in sorted(by_year):
-                for prev in by_year.get(y - 1, []):
-                    for cur in by_year[y]:
-                        findings.extend(year_findings(prev, cur, slots))
-            findings.extend(series_findings(key, by_year))
-        for pair in copies.pairs():
-            a, b = entries[pair.a], entries[pair.b]
-            if a.year > b.year:  # a: the earlier year, the text that b repeats
-                a, b = b, a
-            same = a.agency_key == b.agency_key
-            where = f"the {a.year} report of the same agency" if same else f"the {a.year} report of {a.agency_key}"
-            findings.append(finding(
-                "copied_section", b.agency_key, a, b, section=pair.section, similarity=pair.ratio,
-                message=f"section {pair.section} of the {b.year} report ({b.record_id}) is largely the text of "
-                        f"{where} ({a.record_id}): similarity {pair.ratio:.2f} (Indel ratio), shingle Jaccard {pair.jaccard:.2f}"))
-        copies.close()
+        # Findings are written as they come (agency by agency, then copies): none is kept.
+        findings_out = TableWriter(out, "findings", FINDINGS)
+
+        def emit(items):
+            for f in items:
+                findings_out.add(f)
+                summary.findings[f["kind"]] += 1
+        try:
+            for key, by_year in by_agency.items():
+                for y, group in by_year.items():
+                    prev = by_year.get(y - 1, [])
+                    nxt = by_year.get(y + 1, [])
+                    for entry in group:
+                        # A neighbour year with two reports teaches nothing certain.
+                        entry.settled = settle(entry, prev[0] if len(prev) == 1 else None,
+                                               nxt[0] if len(nxt) == 1 else None, slots)
+            for key, by_year in by_agency.items():
+                for group in by_year.values():
+                    for entry in group:
+                        apply_settled(entry, slots)
+                        summary.settled_cells += len(entry.settled)
+                for y in sorted(by_year):
+                    for prev in by_year.get(y - 1, []):
+                        for cur in by_year[y]:
+                            emit(year_findings(prev, cur, slots))
+                emit(series_findings(key, by_year))
+            for pair in copies.pairs():
+                a, b = entries[pair.a], entries[pair.b]
+                if a.year > b.year:  # a: the earlier year, the text that b repeats
+                    a, b = b, a
+                same = a.agency_key == b.agency_key
+                where = f"the {a.year} report of the same agency" if same else f"the {a.year} report of {a.agency_key}"
+                emit([finding(
+                    "copied_section", b.agency_key, a, b, section=pair.section, similarity=pair.ratio,
+                    message=f"section {pair.section} of the {b.year} report ({b.record_id}) is largely the text of "
+                            f"{where} ({a.record_id}): similarity {pair.ratio:.2f} (Indel ratio), shingle Jaccard "
+                            f"{pair.jaccard:.2f}")])
+        finally:
+            copies.close()
+            findings_out.close()
+            summary.rows["findings"] = findings_out.rows
 
     # Pass 2: the rows.
-    writers = {"reports": TableWriter(out, "reports", REPORTS), "cells": TableWriter(out, "cells", CELLS),
-               "findings": TableWriter(out, "findings", FINDINGS)}
+    writers = {"reports": TableWriter(out, "reports", REPORTS), "cells": TableWriter(out, "cells", CELLS)}
     try:
-        for ordinal, record in enumerate(_records(feeds, None)):
+        for ordinal, record in enumerate(_records(feeds, summary, summary.skipped)):
             key = agency_key(record)
             writers["reports"].add(report_row(record, key))
             entry = entries.get(ordinal)
             for row in cell_rows(record, key, entry.settled if entry else None):
                 writers["cells"].add(row)
-        findings.sort(key=lambda f: (f["agency_key"] or "", f["kind"], f["year_b"] or 0, f["year_a"] or 0,
-                                     f["section"] or ""))
-        for f in findings:
-            writers["findings"].add(f)
-            summary.findings[f["kind"]] += 1
     finally:
         for name, w in writers.items():
             w.close()
             summary.rows[name] = w.rows
+    summary.rows = {t: summary.rows.get(t, 0) for t in TABLES}
     return summary
 
 
