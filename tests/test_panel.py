@@ -231,3 +231,14 @@ def test_cross_year_identities_are_template_data(series, tmp_path):
     assert licensing and all(c["how"] == "null" for c in licensing)
     kinds = {f["kind"] for f in table(out, "findings")}
     assert "across.prior_items" not in kinds and "across.published_total" in kinds
+
+
+def test_null_cells_say_why(series):
+    """A legacy 统计表 value left null (this year's and the cumulative figure run together) carries
+    the record's error, matched to its key; a digit-run cell its run's message."""
+    _, out, _, _ = series
+    cells = cells_of(out, next(PINGTAN.glob("2015_*.txt")))
+    proactive = cells[("legacy_statistics", "keys", "proactive_total")]
+    assert proactive["how"] == "null" and "294981916" in proactive["note"]
+    enforcement = cells_of(out, ZONE_2019)[("active_disclosure", "enforcement", "decisions")]
+    assert enforcement["how"] == "null" and "126025" in enforcement["note"]

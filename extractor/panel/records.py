@@ -5,7 +5,10 @@ looked up here.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
+
+from ..template import load
 
 TABLE_KEYS = ("active_disclosure", "applications", "review_litigation")
 NULL_NOTE = "no number printed in this cell (blank, / or —)"
@@ -65,11 +68,18 @@ def table_cells(record: dict) -> Iterator[tuple[str, str, str, object]]:
 
 
 def null_reasons(record: dict) -> dict[str, str]:
-    """Cell path -> the error message that explains why the report leaves it null."""
+    """Cell path -> the error message that explains why the report leaves it null: the cells an
+    error lists, or the legacy 统计表 indicator it quotes (matched as the template's legacy keys are)."""
     out: dict[str, str] = {}
     for err in record.get("errors") or []:
+        message = err.get("message", "")
         for path in err.get("cells") or ():
-            out.setdefault(path, err.get("message", ""))
+            out.setdefault(path, message)
+        quoted = re.match(r"统计表: '([^']+)'", message)
+        if quoted:
+            for key, pattern, _ in load().legacy_keys:
+                if pattern.search(quoted.group(1)):
+                    out.setdefault(cell_path("legacy_statistics", "keys", key), message)
     return out
 
 
