@@ -66,6 +66,8 @@ def write_feed(path: Path, base: list[dict], n: int, seed: int = 7) -> None:
             rec["id"] = f"{i:016x}"
             rec["source"]["path"] = f"synthetic/agency{agency:05d}/{year}.txt"
             rec["meta"]["agency"] = f"合成机构{agency:05d}"
+            if "agency_key" in rec["meta"]:
+                rec["meta"]["agency_key"] = f"synthetic:{agency:05d}"
             rec["meta"]["year"] = year
             for k in ("overview", "problems_improvements"):
                 sec = rec["sections"].get(k)
@@ -85,13 +87,21 @@ def run_one(feed: str, out: str) -> None:
     summary = build_panel([feed], out)
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mib()
     rows = sum(summary.rows.values())
     print(json.dumps({"records": summary.records, "seconds": round(seconds, 2), "cpu": round(cpu, 2),
                       "rows": summary.rows, "rows_per_s": round(rows / cpu),
                       "records_per_s": round(summary.records / cpu),
                       "peak_rss_mib": round(rss, 1), "findings": dict(summary.findings),
                       "settled": summary.settled_cells}))
+
+
+def peak_rss_mib() -> float:
+    """VmHWM of this process: ru_maxrss would carry a forking parent's peak (docs/performance.md)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
