@@ -29,6 +29,7 @@ from .divisions import (CITY, COUNTY, DATA, MUNICIPALITY_CODES, PROVINCE, Divisi
 UNPLACED = "000000"  # the code part of a key whose agency names no place the data knows
 _SPACE = re.compile(r"[\s\u3000]+")
 _PLACE_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,9}?(?:自治州|自治县|地区|省|市|县|区|旗|州|盟)")
+_AREA = re.compile(r"(?:开发区|高新区|新区|园区|实验区|试验区|合作区)$")
 _CONTEXT_CHARS = 6000  # how much of the text may settle an ambiguous place name
 
 
@@ -53,6 +54,12 @@ def _tables() -> tuple[list[tuple[str, str]], dict[str, str]]:
 
 
 @lru_cache(maxsize=1)
+def _national_prefixes() -> tuple[str, ...]:
+    with open(DATA / "national_prefixes.csv", encoding="utf-8", newline="") as fh:
+        return tuple(sorted((r["prefix"] for r in csv.DictReader(fh)), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
 def _domains() -> dict[str, str]:
     with open(DATA / "gov_domains.csv", encoding="utf-8", newline="") as fh:
         return {r["label"]: r["province_code"] for r in csv.DictReader(fh)}
@@ -68,6 +75,16 @@ def expand(body: str) -> str:
     for short, full in abbreviations:
         if body.endswith(short) and not body.endswith(full):
             return body[:-len(short)] + full
+    return body
+
+
+def _area_body(body: str) -> str:
+    """An area's governing body folded to the area (淮安经济技术开发区管理委员会 and …管委会 are
+    one agency): the zone variants of government_bodies.csv, where an area word precedes them."""
+    _, bodies = _tables()
+    for variant in sorted((v for v, g in bodies.items() if g == "zone"), key=len, reverse=True):
+        if body.endswith(variant) and _AREA.search(body[:-len(variant)]):
+            return body[:-len(variant)]
     return body
 
 
@@ -112,13 +129,7 @@ def parse_places(name: str, text: str = "", ocr: bool = True) -> tuple[list[Divi
         chain.append(d)
         pos = end
         if d.rank == COUNTY or d.zone:
-            # a special zone's name may follow its county's (none do today); a county ends the chain
-            more, end2 = div.match_prefix(name, pos, None)
-            zones = tuple(z for z in more if z.zone and z.code == d.code)
-            if zones:
-                chain.append(zones[0])
-                pos = end2
-            break
+            break  # nothing lies within a county or a zone
     return chain, pos, name
 
 
@@ -163,6 +174,8 @@ def printed_prefix(name: str, first: Division | None, text: str) -> str:
         if d is None:  # the division printed right before the name, longest name first
             for n in range(min(div.max_len, i), 1, -1):
                 found = div.by_name.get(text[i - n:i])
+                if found and text[i - n:i] in div.stems and not name.startswith("市"):
+                    found = tuple(x for x in found if x.rank != CITY)  # 淮安 + 民政局 is no 淮安市 name
                 d = _choose(found, text[:_CONTEXT_CHARS]) if found else None
                 if d is not None:
                     prefix, at = text[i - n:i], i - n
@@ -202,6 +215,18 @@ def identify(agency: str | None, text: str = "", fields: dict[str, str] | None =
     div = divisions()
     _, bodies = _tables()
     name = clean(agency) if agency else ""
+    national = next((p for p in _national_prefixes() if name.startswith(p) and len(name) > len(p)), "")
+    if national:
+        # 国家税务总局平潭综合实验区税务局: a national organ's branch, placed by what follows
+        chain, pos, rest = parse_places(name[len(national):], text)
+        if chain:
+            deepest = chain[-1]
+            province, city, county = div.chain(deepest)
+            level = ("district" if county.name.endswith("区") else "county") if county else \
+                "city" if city else "province"
+            return Identity(name=national + rest, key=f"{_key_code(deepest)}:{national}{deepest.name}{expand(rest[pos:])}",
+                            province=province.name if province else None, city=city.name if city else None,
+                            county=county.name if county else None, level=level)
     chain, pos, name = parse_places(name, text) if name else ([], 0, "")
     if name and text:
         prefix = printed_prefix(name, chain[0] if chain else None, text)
@@ -222,7 +247,7 @@ def identify(agency: str | None, text: str = "", fields: dict[str, str] | None =
         key_name = deepest.name + "人民政府"
         shown = name[:pos] + "人民政府"
     else:
-        key_name = (deepest.name if deepest else "") + expand(body)
+        key_name = (deepest.name if deepest else "") + _area_body(expand(body))
         shown = name[:pos] + expand(body) if name else None
     province, city, county = div.chain(deepest)
     level = "unknown"
@@ -238,13 +263,21 @@ def identify(agency: str | None, text: str = "", fields: dict[str, str] | None =
     if deepest is None:
         key = f"{UNPLACED}:{expand(clean(agency))}" if agency else None
     else:
-        code = deepest.code if deepest.rank != CITY or deepest.province_code not in MUNICIPALITY_CODES \
-            else deepest.province_code
-        key = f"{code}:{key_name}"
+        key = f"{_key_code(deepest)}:{key_name}"
     return Identity(name=shown or None, key=key,
                     province=province.name if province else None,
                     city=city.name if city else None,
                     county=county.name if county else None, level=level)
+
+
+def _key_code(d: Division) -> str:
+    # a municipality's prefecture entry is the province itself (310000 for 上海市's departments)
+    return d.province_code if d.rank == CITY and d.province_code in MUNICIPALITY_CODES else d.code
+
+
+def names_a_place(name: str) -> bool:
+    """True when the name starts with a place the divisions know (河北省科技厅, 平潭县人民政府)."""
+    return bool(parse_places(clean(name), ocr=False)[0])
 
 
 def agency_key(agency: str | None, text: str = "") -> str | None:

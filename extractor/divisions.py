@@ -24,6 +24,8 @@ MUNICIPALITY_CODES = {"110000", "120000", "310000", "500000"}  # 北京 天津 �
 _DIVISION_NAME = re.compile(r"(?:省|自治区|特别行政区|市|地区|盟|州|县|旗|区)$")
 _PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
 _AUTONOMOUS = re.compile(r"自治(州|县|旗)$")
+# A city's stem also starts the name of an area it runs: 淮安经济技术开发区, 宿迁高新区.
+_CITY_AREA = re.compile(r"开发区|高新区|新区|园区|实验区|试验区")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Divisions:
         self.by_code: dict[str, Division] = {}
         self.by_name: dict[str, tuple[Division, ...]] = {}
         self._names: dict[Division, list[str]] = {}  # a division's names, longest first
+        self.stems: set[str] = set()  # 淮安 for 淮安市: a name only where 市 follows it
         nations = sorted({n for n in nationalities if n}, key=len, reverse=True)
         self._nations = re.compile("(?:" + "|".join(map(re.escape, nations)) + ")+$") if nations else None
         for code, name in rows:
@@ -100,7 +103,8 @@ class Divisions:
                 if len(stem) >= 2:
                     out += [stem, stem + "州"]
             elif d.name.endswith("市") and len(d.name) >= 3:
-                out.append(d.name[:-1])  # 淮安市 -> 淮安 (only as a prefix; see match_prefix)
+                out.append(d.name[:-1])  # 淮安市 -> 淮安, for 淮安 + 市民政局 (see match_prefix)
+                self.stems.add(d.name[:-1])
             elif d.name.endswith(("地区", "盟")):
                 out.append(re.sub(r"(地区|盟)$", "", d.name))
         else:
@@ -131,12 +135,17 @@ class Divisions:
     def match_prefix(self, name: str, start: int = 0, within: Division | None = None
                      ) -> tuple[tuple[Division, ...], int]:
         """The divisions named at name[start:] (longest name first) that lie within `within`,
-        and the end of the match; ((), start) when none. A bare city stem (淮安) counts only
-        when what follows is not itself the rest of a longer place name."""
+        and the end of the match; ((), start) when none. A city's stem (淮安) counts only where
+        市 or one of its areas follows it (淮安经济技术开发区; but 中山大学 is not in 中山市)."""
         for n in range(min(self.max_len, len(name) - start), 1, -1):
             found = self.by_name.get(name[start:start + n])
             if not found:
                 continue
+            if (name[start:start + n] in self.stems and not name.startswith("市", start + n)
+                    and not _CITY_AREA.search(name, start + n)):
+                found = tuple(d for d in found if d.name == name[start:start + n] or d.rank != CITY)
+                if not found:
+                    continue
             if within is not None:
                 found = tuple(d for d in found if d.within(within) and d != within)
             if found:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .agency import identify
+from .agency import identify, names_a_place
 from .document import Document
 from .models import Meta, Region, Sections
 
@@ -55,7 +55,7 @@ def _agency(doc: Document, title: str | None) -> str | None:
     if not agency:
         # 如对本报告有任何疑问，请联系：河北省科技厅办公室
         m = _CONTACT_AGENCY.search(doc.text[:3000])
-        if m and not _NOT_AGENCY.search(m.group("agency")):
+        if m and not _NOT_AGENCY.search(m.group("agency")) and names_a_place(m.group("agency")):
             agency = m.group("agency")
     return agency or None
 

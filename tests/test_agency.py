@@ -176,3 +176,29 @@ def test_abbreviations_expand_to_names_not_abbreviations():
     with open(DATA / "agency_abbreviations.csv", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             assert len(row["full"]) > len(row["abbreviation"]) and re.fullmatch(r"[\u4e00-\u9fff]+", row["full"])
+
+
+def test_a_city_stem_is_a_place_only_before_the_city_or_one_of_its_areas():
+    assert identify("中山大学").province is None  # not 中山市
+    a, b = identify("淮安经济技术开发区管委会"), identify("淮安经济技术开发区管理委员会")
+    assert (a.city, a.key) == ("淮安市", "320800:淮安市经济技术开发区") and b.key == a.key
+    assert identify("市民政局", "焦作市民政局关于印发").name == "焦作市民政局"
+    assert identify("民政局", "焦作民政局").province is None
+
+
+def test_a_contact_line_names_the_agency_only_when_it_names_a_place():
+    from extractor.document import Document
+    from extractor.meta import extract_meta
+    from extractor.sections import split_sections
+    text = "政府信息公开工作年度报告\n如对本报告有任何疑问，请与我局办公室联系。一、总体情况"
+    meta = extract_meta(Document(text=text, path="x.txt", sha256="0" * 64, format="txt"), split_sections(text))
+    assert (meta.agency, meta.agency_key) == (None, None)
+
+
+def test_a_national_organs_branch_is_placed_by_the_place_after_its_prefix():
+    who = identify("国家税务总局平潭综合实验区税务局")
+    assert (who.key, who.county, who.level) == ("350128:国家税务总局平潭综合实验区税务局", "平潭县", "county")
+    # The zone's 地方税务局 (merged into it in 2018) is another agency.
+    assert who.key != agency_key("平潭综合实验区地方税务局")
+    assert identify("国家税务总局河北省税务局").province == "河北省"
+    assert identify("国家税务总局").key == f"{UNPLACED}:国家税务总局"
