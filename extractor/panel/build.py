@@ -94,7 +94,7 @@ def build_panel(feeds: list[str | Path], out_dir: str | Path) -> PanelSummary:
 
         # Between the passes: settle against read values only, then check with the settled ones.
         # Findings are written as they come (agency by agency, then copies): none is kept.
-        findings_out = TableWriter(out, "findings", FINDINGS)
+        findings_out = TableWriter(out, "findings", FINDINGS, batch=1000)  # long messages: small batches
 
         def emit(items):
             for f in items:

@@ -42,8 +42,9 @@ def _csv_value(v) -> str:
 class TableWriter:
     """Rows (dicts with the schema's columns) to DIR/NAME.csv and DIR/NAME.parquet."""
 
-    def __init__(self, out_dir: Path, name: str, schema: pa.Schema):
+    def __init__(self, out_dir: Path, name: str, schema: pa.Schema, batch: int = BATCH):
         self.schema = schema
+        self.batch = batch
         self.names = schema.names
         self.rows = 0
         self._csv_fh = open(out_dir / f"{name}.csv", "w", encoding="utf-8-sig", newline="")
@@ -60,7 +61,7 @@ class TableWriter:
             self._batch[n].append(v)
         self._pending += 1
         self.rows += 1
-        if self._pending >= BATCH:
+        if self._pending >= self.batch:
             self._flush()
 
     def _flush(self) -> None:
