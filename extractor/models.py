@@ -147,6 +147,11 @@ class Provenance(Strict):
 class Error(Strict):
     stage: str
     message: str
+    # A digit run left null because it has several readings: the cells it leaves null (dotted
+    # value paths) and each reading's values in that order, so that cross-report views (the
+    # panel) can settle it from other years without parsing the message.
+    cells: Optional[list[str]] = None
+    readings: Optional[list[list[Cell]]] = None
 
 
 class NarrativeInput(Strict):
