@@ -293,7 +293,7 @@ def score_typed(typed: dict, gold: dict, pred: dict, pairs_of: dict[str, list], 
         if "addresses" not in imps_g[j]:
             continue
         want = set(imps_g[j]["addresses"])
-        got = {to_gold.get(a, ("unmatched", a)) for a in imps_p[i].get("addresses") or []}
+        got = {to_gold.get(a, f"unmatched problem {a}") for a in imps_p[i].get("addresses") or []}
         prf.tp += len(want & got)
         prf.fp += len(got - want)
         prf.fn += len(want - got)
