@@ -266,8 +266,8 @@ def test_prompt_injection_in_report_is_data(tmp_path):
 def test_prompt_file_has_version_and_hash():
     import hashlib
     p = load_prompt()
-    raw = (prompts_dir() / "narrative.v1.md").read_bytes()
-    assert p.version == "1" and p.label == "narrative.v1"
+    raw = (prompts_dir() / "narrative.v2.md").read_bytes()
+    assert p.version == "2" and p.label == "narrative.v2"
     assert p.sha256 == hashlib.sha256(raw).hexdigest()
     assert "{{report}}" in p.user
 
