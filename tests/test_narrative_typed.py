@@ -78,6 +78,9 @@ def test_notices_are_read_only_where_printed():
     fees = typed.information_fees(alone, None)
     assert (fees.notices, fees.amount) == (2, 150.5)
     assert fees.evidence == "本年度共发出收费通知2件，收取信息处理费150.5元"
+    both = "六、其他需要报告的事项\n本机关发出收费通知的件数和总金额以及实际收取的总金额均为0。"
+    fees = typed.information_fees(both, None)
+    assert (fees.notices, fees.amount) == (0, 0)
 
 
 # -- rules: last year's problems ----------------------------------------------------------------
