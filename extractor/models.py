@@ -122,7 +122,7 @@ class PriorYearRectification(Strict):
 class InformationFees(Strict):
     """Section 六's fees (信息处理费): numbers only where the report prints them."""
     notices: Optional[int] = Field(None, description="收费通知 issued, as printed; null when not stated")
-    amount: Optional[float] = Field(None, description="信息处理费 charged, in 元 as printed; 0 for "
+    amount: Optional[Union[int, float]] = Field(None, description="信息处理费 charged, in 元 as printed; 0 for "
                                                       "未收取信息处理费; null when not stated")
     evidence: str = Field(description="verbatim quote from the report that states the numbers")
     span: Optional[Evidence] = None

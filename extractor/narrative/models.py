@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -126,7 +126,7 @@ class FeesItem(BaseModel):
     """Section 六's information-processing fees, as printed."""
     model_config = ConfigDict(extra="ignore")
     notices: Optional[int] = Field(None, description="收费通知 issued, as printed; null when not stated")
-    amount: Optional[float] = Field(None, description="信息处理费 charged in 元, as printed; 0 for "
+    amount: Optional[Union[int, float]] = Field(None, description="信息处理费 charged in 元, as printed; 0 for "
                                                       "未收取信息处理费; null when not stated")
     evidence: str = Field(description="verbatim quote from the report that prints the numbers (8-60 characters)")
 
