@@ -48,6 +48,10 @@ def narrate(name: str, row: int | None = None):
     ("seed_002_5f6bec8eadb51f9b.txt", None, 0, "没有产生信息公开处理费"),
     ("seed_001_0201cc4015fa0c2d.txt", None, 0, "不存在收费及减免情况"),   # legacy section 五
     ("corpus_018_pingtan-zone-2016.txt", None, 0, "暂不收费"),             # legacy section 四
+    # legacy rows of the CSV exports (四/五、依申请收费及减免情况), read by hand
+    ("corpus_006_hebei-dept-education-2013-2023.csv", 12, 0, "均未向申请人收取费用"),
+    ("corpus_004_hebei-dept-science-tech-2016-2023.csv", 8, 0, "我厅全部免费为申请人提供政府信息"),
+    ("corpus_004_hebei-dept-science-tech-2016-2023.csv", 11, 0, "未收取和减免任何与政府信息公开相关的费用"),
 ])
 def test_fees_are_the_printed_amount_with_a_grounded_quote(name, row, amount, quote):
     text, n = narrate(name, row)
