@@ -138,6 +138,8 @@ class Provenance(Strict):
     text: str
     unit: Optional[str] = None
     note: Optional[str] = None
+    page: Optional[int] = Field(None, description="1-based page (PDF page or image frame) of a value read by OCR")
+    box: Optional[list[float]] = Field(None, description="OCR box [x0, top, x1, bottom]: PDF points, or pixels for an image file")
 
 
 class Error(Strict):

@@ -17,6 +17,7 @@ from .models import (Applications, Error, Extraction, LegacyRow, LegacyStatistic
 from .sections import split_sections
 from .tables import read_tables
 from .tables.legacy import read_legacy
+from .load.ocr import provenance_fields
 from .tables.reader import TableRead
 from .textutil import fold_width
 
@@ -35,7 +36,7 @@ def _source(doc: Document) -> Source:
                   row=doc.row, title=doc.title)
 
 
-def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list) -> dict | None:
+def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list, doc: Document) -> dict | None:
     if read is None:
         return None
     for row, cols in read.cells.items():
@@ -45,6 +46,11 @@ def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list
                 # building ~200 models one by one in Python cost a third of the stage.
                 provenance[f"{path}.{row}.{col}"] = {"start": cell.start, "end": cell.end, "text": cell.text,
                                                      "unit": cell.unit, "note": cell.note}
+                if doc.regions:  # read by OCR: where on which page
+                    prov = provenance[f"{path}.{row}.{col}"]
+                    extra = provenance_fields(doc.regions, doc.text, cell.start, cell.end)
+                    prov["note"] = "; ".join(filter(None, (prov["note"], extra.pop("note", None)))) or None
+                    prov.update(extra)
     errors.extend(Error(stage="tables", message=m) for m in read.errors)
     return read.values()
 
@@ -79,10 +85,10 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
     legacy = None
     if template in ("2021", "2019"):
         read = read_tables(folded, template, at)
-        tables_out["active_disclosure"] = _table_out(read.active_disclosure, "tables.active_disclosure", provenance, errors)
-        apps = _table_out(read.applications, "tables.applications.rows", provenance, errors)
+        tables_out["active_disclosure"] = _table_out(read.active_disclosure, "tables.active_disclosure", provenance, errors, doc)
+        apps = _table_out(read.applications, "tables.applications.rows", provenance, errors, doc)
         tables_out["applications"] = {"rows": apps} if apps is not None else None
-        tables_out["review_litigation"] = _table_out(read.review_litigation, "tables.review_litigation", provenance, errors)
+        tables_out["review_litigation"] = _table_out(read.review_litigation, "tables.review_litigation", provenance, errors, doc)
         if not any(tables_out.values()):
             errors.append(Error(stage="tables", message=f"template {template} recognised but no table could be read"))
     elif template == "legacy":

@@ -3,8 +3,9 @@
 Per page, pdfplumber finds the ruled tables; each grid row becomes one TSV line (grid_lines),
 everything else is text lines placed by their position on the page. Page numbers and footers are
 dropped, lines wrapped at the right margin are joined back into paragraphs, and a table that runs
-onto the next page simply continues (a repeated header row there is dropped). A PDF with no text
-layer at all is a scan: that needs OCR, which this loader does not do.
+onto the next page simply continues (a repeated header row there is dropped). A page with no
+text layer (a scan) is rendered and read by OCR (`ocr.py`), only that page: `--ocr auto` (the
+default) OCRs the pages that need it, `always` every page, `never` none.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..document import Document, LoadError
-from . import register
+from . import ocr, register
 from .grid import grid_lines
 
 # Page furniture printed alone on a line: - 3 -, — 3 —, 3, 第 3 页, 第3页 共7页, 3 / 7, Page 3 of 7.
@@ -42,6 +43,7 @@ class _Item:
     left: float = 0.0  # the page's text margins, for rejoining wrapped lines
     right: float = 0.0
     table: int = -1  # which table on the page, for rows
+    spans: list | None = None  # OCR regions (ocr.regions_of) with offsets within text
 
 
 def _inside(obj: dict, boxes: list[tuple]) -> bool:
@@ -165,16 +167,50 @@ def _drop_repeated_headers(items: list[_Item]) -> int:
     return dropped
 
 
-def _render(items: list[_Item]) -> str:
+def _render(items: list[_Item]) -> tuple[str, list]:
+    """The document text, and the OCR regions (ocr.regions_of) with offsets into it."""
     lines: list[str] = []
+    starts: list[int] = []  # offset of each output line
+    regions: list = []
+    offset = 0
     prev: _Item | None = None
     for it in items:
         if prev is not None and lines and _joins(prev, it):
-            lines[-1] = _glue(lines[-1], it.text.strip())
+            piece = it.text.strip()
+            glued = _glue(lines[-1], piece)
+            at = starts[-1] + len(glued) - len(piece)
+            offset += len(glued) - len(lines[-1])
+            lines[-1] = glued
         else:
-            lines.append(it.text.strip() if it.kind == "text" else it.text)
+            piece = it.text.strip() if it.kind == "text" else it.text
+            at = offset
+            starts.append(offset)
+            lines.append(piece)
+            offset += len(piece) + 1
+        if it.spans:
+            lead = len(it.text) - len(it.text.lstrip()) if it.kind == "text" else 0
+            regions.extend((at + a - lead, at + b - lead, *rest) for a, b, *rest in it.spans)
         prev = it
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", regions
+
+
+def _ocr_page_items(pdfium_doc, page_no: int, height: float) -> list[_Item]:
+    """A page read by OCR, as the same items a text page gives (positions in points)."""
+    scale = ocr.RENDER_DPI / 72
+    image = pdfium_doc[page_no - 1].render(scale=scale).to_pil()
+    lines = ocr.layout(ocr.read_image(image))
+    items = []
+    for ln in lines:
+        spans = ocr.regions_of(ln, page_no, scale)
+        items.append(_Item(page_no, ln.top / scale, ln.text, ln.kind, ln.x0 / scale, ln.x1 / scale,
+                           ln.height / scale, table=0 if ln.kind == "row" else -1, spans=spans))
+    texts = [it for it in items if it.kind == "text"]
+    if texts:
+        left = _edge([it.x0 for it in texts], "left")
+        right = _edge([it.x1 for it in texts], "right")
+        for it in items:
+            it.left, it.right = left, right
+    return _drop_page_numbers(items, height)
 
 
 @register(".pdf")
@@ -193,30 +229,60 @@ def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
         if "Password" in name or "Encrypt" in name:
             raise LoadError("encrypted PDF: it needs a password to open")
         raise LoadError(f"cannot open PDF: {name} {exc}".strip())
+    mode = ocr.MODE
     with pdf:
         if not pdf.pages:
             raise LoadError("PDF has no pages")
         empty_pages = []
+        page_items: dict[int, list[_Item]] = {}
         for n, page in enumerate(pdf.pages, 1):
             try:
-                if not page.chars:
+                if mode == "always" or not page.chars:
                     empty_pages.append(n)
                     continue
-                items.extend(_page_items(page, n))
+                page_items[n] = _page_items(page, n)
             except Exception as exc:
                 warnings.append(f"error: pdf: page {n} could not be read ({type(exc).__name__}: {exc})")
-        if len(empty_pages) == len(pdf.pages):
-            raise LoadError("no text layer: this PDF is scanned images; OCR is needed")
+        heights = {n: page.height for n, page in enumerate(pdf.pages, 1)}
+    if empty_pages and mode != "never":
+        if not ocr.available():
+            if len(empty_pages) == len(heights):
+                raise LoadError(f"no text layer: this PDF is scanned images. {ocr.MISSING}")
+            warnings.append(f"error: pdf: pages {', '.join(map(str, empty_pages))} have no text layer "
+                            f"(scanned); their content is missing. {ocr.MISSING}")
+        else:
+            import pypdfium2
+
+            doc = pypdfium2.PdfDocument(data)
+            progress = ocr.Progress(path.name, len(empty_pages))
+            try:
+                for n in empty_pages:
+                    try:
+                        page_items[n] = _ocr_page_items(doc, n, heights[n])
+                    except ocr.OcrUnavailable:
+                        raise
+                    except Exception as exc:
+                        warnings.append(f"error: pdf: page {n} could not be read by OCR ({type(exc).__name__}: {exc})")
+                    progress.page(n)
+            finally:
+                doc.close()
+            warnings.append(f"pdf: page(s) {', '.join(map(str, empty_pages))} read by OCR (rapidocr, "
+                            f"{ocr.RENDER_DPI} dpi); OCR'd numbers are held to the table identities")
+    else:
+        if len(empty_pages) == len(heights):
+            raise LoadError("no text layer: this PDF is scanned images; OCR is off (--ocr never)")
         if empty_pages:
             warnings.append(f"error: pdf: pages {', '.join(map(str, empty_pages))} have no text layer "
-                            f"(scanned); their content is missing without OCR")
+                            f"(scanned); their content is missing without OCR (--ocr never)")
+    for n in sorted(page_items):
+        items.extend(page_items[n])
     repeated = _drop_repeated_headers(items)
     if repeated:
         warnings.append(f"pdf: dropped {repeated} table header row(s) repeated on a continuation page")
-    text = _render(items)
+    text, regions = _render(items)
     if "(cid:" in text:
         warnings.append("error: pdf: some characters have no Unicode mapping in the PDF's fonts and read as (cid:N)")
     if not text.strip():
         raise LoadError("no text layer: this PDF is scanned images; OCR is needed")
     yield Document(text=text, path=str(path), sha256=sha, format="pdf", encoding=None,
-                   warnings=warnings)
+                   warnings=warnings, regions=regions)
