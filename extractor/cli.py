@@ -15,7 +15,9 @@ def _add_llm_options(p: argparse.ArgumentParser) -> None:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from .backends import backend_from_args
+    from .load import ocr
     from .pipeline import run_batch
+    ocr.MODE = args.ocr  # read by the PDF and image loaders, in the workers too (forked after this)
     try:
         backend = backend_from_args(args)
     except (ValueError, RuntimeError, FileNotFoundError) as exc:
@@ -53,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start the feed afresh instead of skipping records already in it")
     p.add_argument("--max-mb", type=float, default=20.0, help="refuse files larger than this (default 20)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--ocr", choices=("auto", "always", "never"), default="auto",
+                   help="OCR image files and PDF pages without a text layer (auto, default), every PDF page (always), or none")
     _add_llm_options(p)
     p.set_defaults(func=cmd_extract)
 

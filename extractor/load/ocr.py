@@ -178,7 +178,7 @@ def _as_number(b: Box) -> str | None:
     if not _CONFUSION_CHARS.match(t):
         return None
     if t == "一" and b.width > 0.8 * b.height:
-        return None  # a wide stroke is a dash (a printed blank), left to the null marks
+        return "—"  # a wide stroke is a dash: a printed blank, a null mark
     fixed = "".join(_CONFUSABLE.get(ch, "1" if ch == "一" else ch) for ch in t)
     return fixed if _is_number(fixed) else None
 
@@ -230,8 +230,10 @@ def layout(boxes: list[Box]) -> list[Line]:
     for i, row in enumerate(rows):
         if numeric[i]:
             current.append(i)
-        elif current and len(row) == 1:
-            current.append(i)  # a wrapped label or a group heading inside the table
+        elif current and (len(row) == 1 or all(_as_number(b) is not None for b in row[1:])):
+            # a wrapped label or a group heading inside the table, or a row whose numbers
+            # all came out as look-alikes (。 O l)
+            current.append(i)
         elif current:
             blocks.append(current)
             current = []

@@ -283,6 +283,8 @@ def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
     if "(cid:" in text:
         warnings.append("error: pdf: some characters have no Unicode mapping in the PDF's fonts and read as (cid:N)")
     if not text.strip():
+        if empty_pages and mode != "never":
+            raise LoadError("no text: the PDF's pages are images and OCR found no text in them")
         raise LoadError("no text layer: this PDF is scanned images; OCR is needed")
     yield Document(text=text, path=str(path), sha256=sha, format="pdf", encoding=None,
                    warnings=warnings, regions=regions)
