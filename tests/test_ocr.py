@@ -219,3 +219,36 @@ def test_skewed_rows_stay_rows():
     boxes += [Box("本年度政府信息公开工作情况如下", 100, 40 + slope * 100, 700, 70 + slope * 100, slope=slope)] * 3
     texts = [ln.text for ln in layout(boxes)]
     assert "一、本年新收\t0\t1\t2\t3\t4\t5\t6" in texts and "二、上年结转\t1\t2\t3\t4\t5\t6\t7" in texts
+
+
+def test_table_pasted_as_a_picture_on_a_text_page(tmp_path):
+    """A text page whose table 三 is a picture (as many agencies paste it): the picture is OCRed,
+    the text layer is read as text, nothing twice."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    from scans import page_images
+
+    page3 = page_images(FIXTURES / REPORT, dpi=150, angle=0, quality=85, pages=[3])[0]
+    table = page3.crop((0, 760, page3.width, 1640))  # table 三's rows, 150 dpi
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    path = tmp_path / "picture-table.pdf"
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.setFont("STSong-Light", 14)
+    c.drawString(72, 780, "三、收到和处理政府信息公开申请情况")
+    w, h = table.width * 72 / 150, table.height * 72 / 150
+    c.drawImage(ImageReader(table), 0, 760 - h, width=w, height=h)
+    c.drawString(72, 740 - h, "四、政府信息公开行政复议、行政诉讼情况")
+    c.showPage()
+    c.save()
+    doc = next(load_path(path))
+    assert doc.text.count("三、收到和处理政府信息公开申请情况") == 1
+    assert "一、本年新收政府信息公开申请数量\t21\t0\t0\t0\t0\t0\t21" in doc.text
+    assert "2.没有现成信息需要另行制作\t3\t0\t0\t0\t0\t0\t3" in doc.text
+    assert doc.text.index("申请情况") < doc.text.index("本年新收") < doc.text.index("四、政府信息公开")
+    assert any("image(s) read by OCR" in w for w in doc.warnings)
+    # every OCR box lies on the picture (placed 82 pt from the top of the page, h tall)
+    assert doc.regions and all(82 - 1 <= r[3][1] and r[3][3] <= 82 + h + 1 for r in doc.regions)

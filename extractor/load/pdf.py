@@ -194,16 +194,42 @@ def _render(items: list[_Item]) -> tuple[str, list]:
     return "\n".join(lines) + "\n", regions
 
 
-def _ocr_page_items(pdfium_doc, page_no: int, height: float) -> list[_Item]:
-    """A page read by OCR, as the same items a text page gives (positions in points)."""
+_IMAGE_SHARE = 0.08  # an image covering this much of a text page may hold a table: OCR it
+
+
+def _image_areas(page) -> list[tuple[float, float, float, float]]:
+    """Large images on a page with a text layer that no text lies over (a table pasted in as a
+    picture; an invisible OCR layer over a scan lies over its image and is read as text)."""
+    areas = []
+    for im in page.images:
+        box = (max(im["x0"], 0), max(im["top"], 0), min(im["x1"], page.width), min(im["bottom"], page.height))
+        if (box[2] - box[0]) * (box[3] - box[1]) < _IMAGE_SHARE * page.width * page.height:
+            continue
+        if sum(_inside(c, [box]) for c in page.chars) < 5:
+            areas.append(box)
+    return areas
+
+
+def _ocr_page_items(pdfium_doc, page_no: int, height: float, areas=None) -> list[_Item]:
+    """A page read by OCR (or only its `areas`, boxes in points), as the same items a text page
+    gives (positions in points)."""
     scale = ocr.RENDER_DPI / 72
     image = pdfium_doc[page_no - 1].render(scale=scale).to_pil()
-    lines = ocr.layout(ocr.read_image(image))
+    boxes = []
+    for x0, top, x1, bottom in areas or [None]:
+        if x0 is None:
+            boxes.extend(ocr.read_image(image))
+            continue
+        crop = image.crop((int(x0 * scale), int(top * scale), int(x1 * scale), int(bottom * scale)))
+        for b in ocr.read_image(crop):
+            b.x0, b.x1 = b.x0 + int(x0 * scale), b.x1 + int(x0 * scale)
+            b.y0, b.y1 = b.y0 + int(top * scale), b.y1 + int(top * scale)
+            boxes.append(b)
     items = []
-    for ln in lines:
+    for ln in ocr.layout(boxes):
         spans = ocr.regions_of(ln, page_no, scale)
         items.append(_Item(page_no, ln.top / scale, ln.text, ln.kind, ln.x0 / scale, ln.x1 / scale,
-                           ln.height / scale, table=0 if ln.kind == "row" else -1, spans=spans))
+                           ln.height / scale, table=100 if ln.kind == "row" else -1, spans=spans))
     texts = [it for it in items if it.kind == "text"]
     if texts:
         left = _edge([it.x0 for it in texts], "left")
@@ -235,15 +261,38 @@ def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
             raise LoadError("PDF has no pages")
         empty_pages = []
         page_items: dict[int, list[_Item]] = {}
+        image_areas: dict[int, list] = {}  # text pages with pictures to OCR
         for n, page in enumerate(pdf.pages, 1):
             try:
                 if mode == "always" or not page.chars:
                     empty_pages.append(n)
                     continue
                 page_items[n] = _page_items(page, n)
+                if mode == "auto" and page.images and _image_areas(page):
+                    image_areas[n] = _image_areas(page)
             except Exception as exc:
                 warnings.append(f"error: pdf: page {n} could not be read ({type(exc).__name__}: {exc})")
         heights = {n: page.height for n, page in enumerate(pdf.pages, 1)}
+    if image_areas and ocr.available():
+        import pypdfium2
+
+        doc = pypdfium2.PdfDocument(data)
+        try:
+            for n, areas in image_areas.items():
+                try:
+                    found = _ocr_page_items(doc, n, heights[n], areas)
+                except Exception as exc:
+                    warnings.append(f"error: pdf: the images on page {n} could not be read by OCR "
+                                    f"({type(exc).__name__}: {exc})")
+                    continue
+                if found:
+                    page_items[n] = sorted(page_items[n] + found, key=lambda it: (round(it.top, 1), it.x0))
+                    warnings.append(f"pdf: page {n}: {len(areas)} image(s) read by OCR")
+        finally:
+            doc.close()
+    elif image_areas:
+        warnings.append(f"pdf: pages {', '.join(map(str, image_areas))} hold large images that may be "
+                        f"tables; they are not read. {ocr.MISSING}")
     if empty_pages and mode != "never":
         if not ocr.available():
             if len(empty_pages) == len(heights):
