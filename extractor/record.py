@@ -36,6 +36,15 @@ def _source(doc: Document) -> Source:
                   row=doc.row, title=doc.title)
 
 
+def _ocr_place(prov: dict, doc: Document) -> None:
+    """A value read by OCR: its page and box, and what OCR read where a look-alike was undone."""
+    if not doc.regions:
+        return
+    extra = provenance_fields(doc.regions, doc.text, prov["start"], prov["end"])
+    prov["note"] = "; ".join(filter(None, (prov.get("note"), extra.pop("note", None)))) or None
+    prov.update(extra)
+
+
 def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list, doc: Document) -> dict | None:
     if read is None:
         return None
@@ -46,11 +55,7 @@ def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list
                 # building ~200 models one by one in Python cost a third of the stage.
                 provenance[f"{path}.{row}.{col}"] = {"start": cell.start, "end": cell.end, "text": cell.text,
                                                      "unit": cell.unit, "note": cell.note}
-                if doc.regions:  # read by OCR: where on which page
-                    prov = provenance[f"{path}.{row}.{col}"]
-                    extra = provenance_fields(doc.regions, doc.text, cell.start, cell.end)
-                    prov["note"] = "; ".join(filter(None, (prov["note"], extra.pop("note", None)))) or None
-                    prov.update(extra)
+                _ocr_place(provenance[f"{path}.{row}.{col}"], doc)
     errors.extend(Error(stage="tables", message=m) for m in read.errors)
     return read.values()
 
@@ -101,6 +106,7 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
                 if r["value"] is not None:
                     provenance[f"legacy_statistics.keys.{k}"] = {
                         "start": r["start"], "end": r["end"], "text": doc.text[r["start"]:r["end"]], "note": r["note"]}
+                    _ocr_place(provenance[f"legacy_statistics.keys.{k}"], doc)
             errors.extend(Error(stage="tables", message=m) for m in lr.errors)
         else:
             errors.append(Error(stage="tables", message="a legacy 统计表 is announced but its rows could not be read"))

@@ -252,3 +252,21 @@ def test_table_pasted_as_a_picture_on_a_text_page(tmp_path):
     assert any("image(s) read by OCR" in w for w in doc.warnings)
     # every OCR box lies on the picture (placed 82 pt from the top of the page, h tall)
     assert doc.regions and all(82 - 1 <= r[3][1] and r[3][3] <= 82 + h + 1 for r in doc.regions)
+
+
+def test_provenance_names_the_box_and_what_ocr_read():
+    from extractor.load.ocr import Line, provenance_fields, regions_of
+
+    boxes = [_box("（一）予以公开", 100, 100, w=300), _box("。", 660, 100), _box("12", 720, 100)]
+    row = next(ln for ln in layout(boxes + [_box("13", 720, 145), _box("2", 660, 145)]) if ln.text.startswith("（一）"))
+    assert row.text == "（一）予以公开\t0\t12"
+    regions = regions_of(row, page=4, scale=2.0, offset=10)
+    text = " " * 10 + row.text
+    zero = text.index("\t0") + 1
+    assert provenance_fields(regions, text, zero, zero + 1) == {"page": 4, "box": [330.0, 50.0, 342.0, 65.0],
+                                                                "note": "OCR read '。'"}
+    twelve = text.index("12")
+    assert provenance_fields(regions, text, twelve, twelve + 2) == {"page": 4, "box": [360.0, 50.0, 372.0, 65.0]}
+    # normalisation removed 3 characters before the table: the value's region is still found
+    assert provenance_fields(regions, text[3:], twelve - 3, twelve - 1)["box"] == [360.0, 50.0, 372.0, 65.0]
+    assert isinstance(row, Line)

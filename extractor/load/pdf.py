@@ -216,10 +216,9 @@ def _ocr_page_items(pdfium_doc, page_no: int, height: float, areas=None) -> list
     scale = ocr.RENDER_DPI / 72
     image = pdfium_doc[page_no - 1].render(scale=scale).to_pil()
     boxes = []
-    for x0, top, x1, bottom in areas or [None]:
-        if x0 is None:
-            boxes.extend(ocr.read_image(image))
-            continue
+    if not areas:
+        boxes = ocr.read_image(image)
+    for x0, top, x1, bottom in areas or []:
         crop = image.crop((int(x0 * scale), int(top * scale), int(x1 * scale), int(bottom * scale)))
         for b in ocr.read_image(crop):
             b.x0, b.x1 = b.x0 + int(x0 * scale), b.x1 + int(x0 * scale)
