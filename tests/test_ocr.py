@@ -270,3 +270,12 @@ def test_provenance_names_the_box_and_what_ocr_read():
     # normalisation removed 3 characters before the table: the value's region is still found
     assert provenance_fields(regions, text[3:], twelve - 3, twelve - 1)["box"] == [360.0, 50.0, 372.0, 65.0]
     assert isinstance(row, Line)
+
+
+def test_a_column_blank_throughout_keeps_its_place_by_the_header():
+    header = [_box("自然人", 650, 40, w=50), _box("商业企业", 712, 40, w=50), _box("科研机构", 772, 40, w=50),
+              _box("总计", 832, 40, w=50)]
+    rows = _table([[("一、本年新收", 100), ("3", 662), ("1", 782), ("4", 842)],
+                   [("二、上年结转", 100), ("2", 662), ("5", 782), ("7", 842)]])
+    texts = [ln.text for ln in layout(header + rows)]
+    assert texts[-2:] == ["一、本年新收\t3\t\t1\t4", "二、上年结转\t2\t\t5\t7"]

@@ -194,6 +194,26 @@ def _bands(boxes: list[Box]) -> list[tuple[float, float]]:
     return [(a, z) for a, z in bands]
 
 
+def _header_bands(bands: list[tuple[float, float]], header: list[Box]) -> list[tuple[float, float]]:
+    """Bands for columns no row has a number in (a column blank throughout): a header cell
+    among or beside the number columns, as narrow as one, that stands over no band."""
+    if len(bands) < 2 or not header:
+        return bands
+    pitch = statistics.median(b[0] - a[0] for a, b in zip(bands, bands[1:]))
+    lo, hi = bands[0][0] - pitch, bands[-1][1] + pitch
+    extra = [(b.x0, b.x1) for b in header
+             if lo <= b.cx <= hi and b.width < 1.5 * pitch and not any(b.x0 < z and b.x1 > a for a, z in bands)]
+    if not extra:
+        return bands
+    merged: list[list[float]] = []
+    for a, z in sorted(bands + extra):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], z)
+        else:
+            merged.append([a, z])
+    return [(a, z) for a, z in merged]
+
+
 def _band_of(b: Box, bands: list[tuple[float, float]]) -> list[int]:
     return [i for i, (a, z) in enumerate(bands) if b.x0 < z and b.x1 > a]
 
@@ -242,6 +262,13 @@ def layout(boxes: list[Box]) -> list[Line]:
     in_block: dict[int, list[tuple[float, float]]] = {}
     for block in blocks:
         bands = _bands([b for i in block for b in numeric[i]])
+        # header rows: the text rows just above the block, back to the previous block
+        header = []
+        for i in range(block[0] - 1, max(-1, block[0] - 5), -1):
+            if i in in_block or numeric[i]:
+                break
+            header.extend(b for b in rows[i] if _as_number(b) is None)
+        bands = _header_bands(bands, header)
         for i in block:
             in_block[i] = bands
     lines: list[Line] = []
