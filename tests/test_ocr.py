@@ -279,3 +279,9 @@ def test_a_column_blank_throughout_keeps_its_place_by_the_header():
                    [("二、上年结转", 100), ("2", 662), ("5", 782), ("7", 842)]])
     texts = [ln.text for ln in layout(header + rows)]
     assert texts[-2:] == ["一、本年新收\t3\t\t1\t4", "二、上年结转\t2\t\t5\t7"]
+
+
+def test_a_number_in_prose_split_into_boxes_stays_prose():
+    boxes = _table([[("（一）予以公开", 100), ("12", 660), ("0", 720)]])
+    boxes += [_box("全年共收到申请", 100, 300, w=200), _box("21", 320, 300), _box("件。", 360, 300, w=40)]
+    assert [ln.text for ln in layout(boxes)][-1] == "全年共收到申请 21 件。"

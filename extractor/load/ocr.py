@@ -311,7 +311,7 @@ def _table_line(row: list[Box], bands: list[tuple[float, float]]) -> tuple[str, 
         value = _as_number(b) if hit else None
         if value is None:
             if cells or loose:
-                continue  # text right of the numbers (a unit, a note) is no cell
+                return None  # text after the numbers: prose or a note, kept whole as a text line
             label.append(b)
         elif len(hit) > 1 or hit[0] in cells:
             loose.append((value, b))
