@@ -32,7 +32,7 @@ class Strict(BaseModel):
 class Source(Strict):
     path: str
     sha256: str
-    format: str = Field(description="txt, md, html, docx, pdf, csv, jsonl")
+    format: str = Field(description="txt, md, html, docx, pdf, image, csv, jsonl")
     encoding: Optional[str] = Field(None, description="detected text encoding; null for binary formats")
     row: Optional[int] = Field(None, description="1-based data row for scraper exports (CSV/JSONL)")
     title: Optional[str] = None
