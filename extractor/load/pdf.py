@@ -267,8 +267,9 @@ def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
                     empty_pages.append(n)
                     continue
                 page_items[n] = _page_items(page, n)
-                if mode == "auto" and page.images and _image_areas(page):
-                    image_areas[n] = _image_areas(page)
+                areas = _image_areas(page) if mode == "auto" and page.images else []
+                if areas:
+                    image_areas[n] = areas
             except Exception as exc:
                 warnings.append(f"error: pdf: page {n} could not be read ({type(exc).__name__}: {exc})")
         heights = {n: page.height for n, page in enumerate(pdf.pages, 1)}
