@@ -27,18 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+
+from scans import flat  # noqa: E402
 REPORT = "corpus_001_huaian-hongze-district-gov-2023.pdf"
 DEFAULT = ["150:0:0:150", "150:0.8:70:150", "150:0.8:70:200", "200:0.8:70:200", "150:1.5:50:200"]
-
-
-def _flat(d: dict, pre: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{pre}{k}."))
-        else:
-            out[pre + k] = v
-    return out
 
 
 def _failing(record) -> set:
@@ -55,7 +47,7 @@ def one(variant: str) -> dict:
     ocr.RENDER_DPI = int(render)
     ocr.PROGRESS = False
     fixture = ROOT / "evals" / "fixtures" / REPORT
-    truth = _flat(json.loads((ROOT / "evals" / "labels" / f"{REPORT}.json").read_text())["records"][0]["tables"])
+    truth = flat(json.loads((ROOT / "evals" / "labels" / f"{REPORT}.json").read_text())["records"][0]["tables"])
     baseline = _failing(extract_record(next(load_path(fixture))))
     with tempfile.TemporaryDirectory() as tmp:
         images = page_images(fixture, dpi=int(dpi), angle=float(angle), quality=int(quality))
@@ -65,7 +57,7 @@ def one(variant: str) -> dict:
         doc = next(load_path(pdf))
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     record = extract_record(doc)
-    got = _flat({k: v for k, v in record.model_dump()["tables"].items() if v})
+    got = flat({k: v for k, v in record.model_dump()["tables"].items() if v})
     wrong = {k: (v, got.get(k)) for k, v in truth.items() if got.get(k) != v}
     wrong_not_null = {k: vg for k, vg in wrong.items() if vg[1] is not None}
     caught = not wrong_not_null or bool(_failing(record) - baseline)

@@ -37,3 +37,14 @@ def image_pdf(images: list, out: Path, dpi: int = 150) -> Path:
     """An image-only PDF (no text layer), one image a page, as Pillow writes it."""
     images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=float(dpi))
     return out
+
+
+def flat(d: dict, pre: str = "") -> dict:
+    """Nested tables → {"row.column": value} (labels and records compared cell by cell)."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(flat(v, f"{pre}{k}."))
+        else:
+            out[pre + k] = v
+    return out

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import FIXTURES, ROOT, label
+from scans import flat
 from extractor.load import load_path, ocr
 from extractor.load.ocr import Box, layout
 
@@ -17,16 +18,6 @@ pytestmark = pytest.mark.skipif(not ocr.available(), reason=ocr.MISSING)
 
 REPORT = "corpus_001_huaian-hongze-district-gov-2023.pdf"
 CELL_SHARE = 0.97
-
-
-def _flat(d: dict, pre: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{pre}{k}."))
-        else:
-            out[pre + k] = v
-    return out
 
 
 def _extract(tmp: Path, *inputs: Path, extra: tuple[str, ...] = (), preamble: str = "") -> tuple[list[dict], str]:
@@ -64,8 +55,8 @@ def scanned(tmp_path_factory) -> tuple[dict, str]:
 
 def test_scanned_report_tables_match_the_labels(scanned, text_layer_record):
     record, _ = scanned
-    truth = _flat(label(REPORT)["tables"])
-    got = _flat({k: v for k, v in record["tables"].items() if v})
+    truth = flat(label(REPORT)["tables"])
+    got = flat({k: v for k, v in record["tables"].items() if v})
     assert record["template"] == "2021"
     right = [k for k, v in truth.items() if got.get(k) == v]
     assert len(right) >= CELL_SHARE * len(truth), sorted(set(truth) - set(right))
@@ -113,8 +104,8 @@ def test_png_of_a_long_page_is_read(tmp_path):
     records, stderr = _extract(tmp_path, png, preamble=no_network)
     record = records[0]
     assert record["source"]["format"] == "image", stderr
-    truth = _flat(label(REPORT)["tables"]["applications"])
-    got = _flat(record["tables"]["applications"] or {})
+    truth = flat(label(REPORT)["tables"]["applications"])
+    got = flat(record["tables"]["applications"] or {})
     right = [k for k, v in truth.items() if got.get(k) == v]
     assert len(right) >= CELL_SHARE * len(truth), sorted(set(truth) - set(right))
     prov = record["provenance"]["tables.applications.rows.new_received.total"]
