@@ -566,6 +566,17 @@ _CANON = {r["term"]: r["same_as"] for r in _rows("platforms.csv") if r["same_as"
 _CHROME = re.compile(r"QQ空间|分享到|扫一扫|打印本页|关闭窗口")
 _STAT_ROW = re.compile(r"\s*(?:公开)?(?:政府信息)?数?\s*(?:条|件|个)\s*\d")
 _NOT_CHANNEL = re.compile(r"新媒体公司|网站管理科|网站群|网站备案")
+# The sentence saying where this report can be downloaded names a site, but not as a channel used.
+_ABOUT_REPORT = re.compile(r"本报告[^。]{0,80}(?:下载|查阅)")
+
+
+def _about_report(text: str, s: int, e: int, la: int, lb: int) -> bool:
+    """The mention is in the sentence telling where this report can be downloaded."""
+    a = max(la, max(text.rfind(ch, la, s) for ch in "。！？\n") + 1)
+    ends = [j for j in (text.find(ch, e, lb) for ch in "。！？\n") if j >= 0]
+    return bool(_ABOUT_REPORT.search(text, a, min(ends) if ends else lb))
+
+
 _ONE_PER_KIND = {"website", "wechat", "weibo", "short_video", "app", "gazette", "hotline", "press_conference"}
 # Words printed before a channel that end its name (在, 通过, 发布…): data/cues.csv, list "name_stop".
 _STOP = re.compile(".*(?:" + _alternation(cue_words("name_stop")) + ")", re.S)
@@ -643,6 +654,17 @@ class _Mention:
     line: tuple[int, int]
 
 
+# A channel named inside the title of a document (《…关于印发政府网站与政务新媒体检查指标…的通知》) is not one used.
+_DOC_TITLE = re.compile(r"关于|通知|意见|办法|规定|条例|指标|方案|规范")
+
+
+def _in_document_title(text: str, s: int, e: int, a: int, b: int) -> bool:
+    o, c = text.rfind("《", a, s), text.find("》", e, b)
+    if o < 0 or c < 0 or "》" in text[o:s] or c - o > 80:
+        return False
+    return bool(_DOC_TITLE.search(text, o, c))
+
+
 def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
     skip = _skip_spans(sections)
     out = []
@@ -655,6 +677,8 @@ def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
                 continue
             if (m.group(0).endswith("栏") and text[e:e + 1] == "目") or _STAT_ROW.match(text, e) or _NOT_CHANNEL.match(text, max(a, s - 4)) or \
                     _NOT_CHANNEL.search(text[max(a, s - 4):min(b, e + 4)]):
+                continue
+            if _in_document_title(text, s, e, a, b):
                 continue
             out.append(_Mention(s, e, m.group(0), (a, b)))
     return out
@@ -683,7 +707,7 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
                         span=Evidence(start=q0, end=q1, match="exact"))
         # the mention to keep: one outside the problems-and-plans section (what the report did,
         # not what it will do), saying it published there, with a count, with a longer name
-        score = (not in_plans(s), bool(_PUBLISH.search(text, c0, c1)), count is not None, len(name) > len(term))
+        score = (not _about_report(text, s, e, la, lb), not in_plans(s), bool(_PUBLISH.search(text, c0, c1)), count is not None, len(name) > len(term))
         key = (kind,) if kind in _ONE_PER_KIND else (kind, _CANON.get(term, term))
         if key in found and count is not None and found[key][1].count is not None \
                 and found[key][1].name != name and kind in _ONE_PER_KIND:
@@ -702,7 +726,8 @@ def _platform_quote(text: str, c0: int, c1: int, s: int, e: int, line_start: int
     if _cjk_len(text[c0:c1]) < EVIDENCE_MIN and c0 > line_start:
         p = max(text.rfind(ch, line_start, c0 - 1) for ch in "，,。；;！？：:\n")
         c0 = _trim(text, max(line_start, p + 1), c1)[0]
-    if c1 - c0 <= 40:
+    # a list of channels (通过政府网站、政务新媒体、…《平潭时报》、电视广播等媒介进行公开) is quoted whole
+    if c1 - c0 <= 40 or (c1 - c0 <= EVIDENCE_MAX and len(_TERM.findall(text, c0, c1)) >= 3):
         return c0, c1
     a = max(c0, s - 12)
     b = min(c1, max(e, s + 16) + 4, a + EVIDENCE_MAX)
