@@ -665,6 +665,11 @@ def _in_document_title(text: str, s: int, e: int, a: int, b: int) -> bool:
     return bool(_DOC_TITLE.search(text, o, c))
 
 
+# A clause that names the means (依托/通过/利用 X): the next clause says what went out through it.
+_MEANS = re.compile(r"\s*(?:依托|通过|利用|借助|依靠)")
+_QUOTED_PLATFORM = re.compile(r"[“\"][^”\"，。；、\s]{2,10}[”\"]平台")
+
+
 def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
     skip = _skip_spans(sections)
     out = []
@@ -681,6 +686,12 @@ def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
             if _in_document_title(text, s, e, a, b):
                 continue
             out.append(_Mention(s, e, m.group(0), (a, b)))
+        # a platform the report names in quotes (依托“政策直通车”平台), a channel of its own
+        for m in _QUOTED_PLATFORM.finditer(text, a, b):
+            if any(x <= m.start() < y for x, y in skip) or _TERM.search(m.group(0)):
+                continue
+            out.append(_Mention(m.start(), m.end(), m.group(0), (a, b)))
+    out.sort(key=lambda mn: mn.start)
     return out
 
 
@@ -694,7 +705,7 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
     order: list[tuple] = []
     for i, mn in enumerate(mentions):
         s, e, term, (la, lb) = mn.start, mn.end, mn.term, mn.line
-        kind = KIND[term]
+        kind = KIND.get(term, "other")
         c0 = max(text.rfind(ch, la, s) for ch in "，,。；;！？：:\n")
         c0 = la if c0 < la else c0 + 1
         ends = [j for j in (text.find(ch, e, lb) for ch in "，,。；;！？\n") if j >= 0]
@@ -702,6 +713,16 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
         next_mention = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
         count, count_end = _count(text, e, c1, next_mention)
         name = _name(text, s, term, c0) + _name_suffix(text, e, c1)
+        if count is None and text[c1:c1 + 1] in "，," and _cjk_len(text[c0:c1]) <= 14 \
+                and _MEANS.match(text, c0, s):
+            # a short clause naming the channel, and the next one saying what went out there
+            # (依托“政策直通车”平台，整理发布…政策性文件50多个)
+            ends = [j for j in (text.find(ch, c1 + 1, lb) for ch in "，,。；;！？\n") if j >= 0]
+            n1 = min(ends) if ends else lb
+            if n1 <= next_mention and _PUBLISH.search(text, c1 + 1, n1):
+                m = _COUNT.search(text, c1 + 1, n1)
+                if m and text[m.start(2) - 1:m.start(2)] != "人" and _PUBLISH.search(text, c1 + 1, m.start()):
+                    count, count_end, c1 = int(re.sub(r"[,，]", "", m.group(1))), m.end(), n1
         q0, q1 = _platform_quote(text, c0, c1, s, max(e, count_end), la)
         item = Platform(name=name, kind=kind, evidence=text[q0:q1], count=count,
                         span=Evidence(start=q0, end=q1, match="exact"))
