@@ -577,6 +577,7 @@ def _about_report(text: str, s: int, e: int, la: int, lb: int) -> bool:
     return bool(_ABOUT_REPORT.search(text, a, min(ends) if ends else lb))
 
 
+_GAZETTE_ROW = re.compile(r"(\d[.、．])?政府公报公开(?:政府信息)?数?\s*条\s+(\d+)\s+\d+(?=\s)")
 _ONE_PER_KIND = {"website", "wechat", "weibo", "short_video", "app", "gazette", "hotline", "press_conference"}
 # Words printed before a channel that end its name (在, 通过, 发布…): data/cues.csv, list "name_stop".
 _STOP = re.compile(".*(?:" + _alternation(cue_words("name_stop")) + ")", re.S)
@@ -738,7 +739,15 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
             order.append(key)
         elif score > found[key][0]:
             found[key] = (score, item)
-    return [found[k][1] for k in order]
+    out = [found[k][1] for k in order]
+    if not any(p.kind == "gazette" for p in out):
+        # the 2008 template's statistics row "2.政府公报公开 条 7 7" (this year, cumulative): a
+        # gazette with this year's count, read only when the numbers are printed apart
+        m = _GAZETTE_ROW.search(text)
+        if m and int(m.group(2)) > 0:
+            out.append(Platform(name="政府公报", kind="gazette", evidence=m.group(0), count=int(m.group(2)),
+                                span=Evidence(start=m.start(), end=m.end(), match="exact")))
+    return out
 
 
 def _platform_quote(text: str, c0: int, c1: int, s: int, e: int, line_start: int) -> tuple[int, int]:
