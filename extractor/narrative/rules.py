@@ -211,6 +211,8 @@ _OUTCOME = re.compile("^(?:" + _alternation(cue_words("measure_adverb")) + ")*(?
                       + _alternation(cue_words("outcome_verb")) + ").{0,16}(?:"
                       + _alternation(cue_words("outcome_noun")) + ")$")
 _PLEDGE = re.compile(_alternation(cue_words("not_measure")))   # 坚持以人民为中心: no measure
+# 以高质量的信息公开工作促进科技政策落地: "by X, promote Y", the aim of the measure before it
+_AIM = re.compile("^以[^，,。；]{2,24}?(?:" + _alternation(cue_words("outcome_verb")) + ")")
 PURPOSE = re.compile(r"^(?:确保|以便|从而|使|为了?|切实保障|保证|推动[^，。]*服务)")
 INTRO = re.compile(r"(?:问题|不足|方面|如下|以下|空间|差距|措施|打算|计划|重点|情况)[：:]?$|^(?:主要(?:是|有|表现在|体现在)|具体(?:是|如下)|一是|如)$")
 _LEADIN = re.compile(r"^(?:其?[一二三四五六七八九十]{1,2}是|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]|\d{1,2}\s*[、.．]|"
@@ -441,7 +443,8 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
         else:
             rest_from = s
         measures = []
-        for c0, c1 in _clauses(text, rest_from, e):
+        cls = _clauses(text, rest_from, e)
+        for k, (c0, c1) in enumerate(cls):
             clause = text[c0:c1]
             core = _TEXT_LEADIN.sub("", _LEADIN.sub("", clause.strip()))
             if _cjk_len(core) < 4 or INTRO.search(clause.strip()):
@@ -449,10 +452,14 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
             if kind == "problems":
                 if PROBLEM_CUE.search(core) and not PLAN_CUE.search(clause) and not _generic(core):
                     out.append((c0, c1))
+            elif kind != "problems" and measures and measures[-1][1] >= c0 - 2 and _AIM.match(core):
+                measures[-1] = (measures[-1][0], c1)   # 强化制度保障，以高质量的信息公开工作促进…: its aim
             elif measures and measures[-1][1] >= c0 - 2 and _CIRCUMSTANCE.match(core):
                 measures[-1] = (measures[-1][0], c1)   # 主动加强政策解读，结合图表…丰富解读材料
             elif not PURPOSE.search(core) and MEASURE_VERB.search(core) and not _PLEDGE.search(core):
-                if measures and measures[-1][1] >= c0 - 2 and (_OUTCOME.search(core) or _cjk_len(core) <= SHORT_MEASURE):
+                aim_follows = k + 1 < len(cls) and _AIM.match(text[cls[k + 1][0]:cls[k + 1][1]].strip())
+                if measures and measures[-1][1] >= c0 - 2 and (_OUTCOME.search(core) or (
+                        _cjk_len(core) <= SHORT_MEASURE and not aim_follows)):
                     measures[-1] = (measures[-1][0], c1)   # 加强培训，提升队伍水平: one measure
                 else:
                     measures.append((c0, c1))
