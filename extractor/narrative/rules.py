@@ -410,6 +410,7 @@ def _split(text: str, a: int, b: int, seps: str) -> list[tuple[int, int]]:
     return out
 
 
+SHORT_HOST = 12        # ...when that one is no longer than this
 SHORT_MEASURE = 6       # a measure clause this short (强化监督管理) is a facet of the one before it
 SENTENCE_ITEM_MAX = 1   # measured on the labels: each measure clause (with the aim after it) is a measure
 CHUNK = 1               # (grouping them 2 or 3 to a sentence scored lower)
@@ -442,8 +443,14 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
             rest_from = _LISTED.search(text, s, e).end()
         else:
             rest_from = s
-        measures = []
+        measures, pieces = [], []   # pieces: the clause starts of each measure
         cls = _clauses(text, rest_from, e)
+
+        def short_follows(k: int) -> bool:
+            if k + 1 >= len(cls):
+                return False
+            nxt = _TEXT_LEADIN.sub("", text[cls[k + 1][0]:cls[k + 1][1]].strip())
+            return _cjk_len(nxt) <= SHORT_MEASURE and bool(MEASURE_VERB.search(nxt)) and not _OUTCOME.search(nxt)
         for k, (c0, c1) in enumerate(cls):
             clause = text[c0:c1]
             core = _TEXT_LEADIN.sub("", _LEADIN.sub("", clause.strip()))
@@ -458,11 +465,19 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
                 measures[-1] = (measures[-1][0], c1)   # 主动加强政策解读，结合图表…丰富解读材料
             elif not PURPOSE.search(core) and MEASURE_VERB.search(core) and not _PLEDGE.search(core):
                 aim_follows = k + 1 < len(cls) and _AIM.match(text[cls[k + 1][0]:cls[k + 1][1]].strip())
-                if measures and measures[-1][1] >= c0 - 2 and (_OUTCOME.search(core) or (
-                        _cjk_len(core) <= SHORT_MEASURE and not aim_follows)):
+                # a short facet joins a short measure (不断完善规章制度，强化监督管理); after a long one,
+                # or one that has its facet already, short clauses pair up (丰富公开平台，创新公开形式)
+                # (a ；-part is one measure of the report's own list: its facets all join)
+                joins = measures and _cjk_len(core) <= SHORT_MEASURE and not aim_follows and (
+                    text[e - 1] in "；;" or len(pieces[-1]) == 1 and (
+                        _cjk_len(text[measures[-1][0]:measures[-1][1]]) <= SHORT_HOST or not short_follows(k)))
+                if measures and measures[-1][1] >= c0 - 2 and (_OUTCOME.search(core) or joins):
                     measures[-1] = (measures[-1][0], c1)   # 加强培训，提升队伍水平: one measure
+                    if not _OUTCOME.search(core):
+                        pieces[-1].append(c0)
                 else:
                     measures.append((c0, c1))
+                    pieces.append([c0])
         if measures:
             size = len(measures) if len(measures) <= SENTENCE_ITEM_MAX else CHUNK
             for i in range(0, len(measures), size):
