@@ -288,6 +288,45 @@ def test_measure_clauses_pledges_facets_and_circumstances():
     assert improvements[1].text.startswith("健全完善政务公开制度")
 
 
+def test_measure_aims_lead_ins_and_paired_facets():
+    # corpus 004 (2022): "…提高依申请公开办理质量，强化制度保障，以高质量的信息公开工作促进科技政策落地和
+    # 服务水平提升。": the 以…促进 clause is the aim of 强化制度保障, which then stands on its own
+    text, sections = fixture_text("corpus_004_hebei-dept-science-tech-2016-2023.csv", 4)
+    _, improvements, _ = rules.extract(text, sections)
+    assert [i.evidence for i in improvements] == [
+        "加强政策解读发布", "提高依申请公开办理质量",
+        "强化制度保障，以高质量的信息公开工作促进科技政策落地和服务水平提升"]
+    # corpus 004 (2016): "我们将在今后的工作中进一步加大信息公开工作力度" opens with lead-ins
+    text, sections = fixture_text("corpus_004_hebei-dept-science-tech-2016-2023.csv", 7)
+    _, improvements, _ = rules.extract(text, sections)
+    assert improvements[0].text == "进一步加大信息公开工作力度", improvements
+    # corpus 006 (2021): "进一步细化完善政务公开规章制度，丰富公开平台，创新公开形式，细化公开内容，明确公开
+    # 重点，增强公开实效，…": after a long measure the short clauses pair up
+    text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 6)
+    _, improvements, _ = rules.extract(text, sections)
+    assert [i.evidence for i in improvements][:3] == [
+        "进一步细化完善政务公开规章制度", "丰富公开平台，创新公开形式", "细化公开内容，明确公开重点"], improvements
+    # corpus 006 (2022): "持续加强信息公开组织建设，明确责任分工，压实工作责任；": one ；-part, one measure
+    text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 3)
+    _, improvements, _ = rules.extract(text, sections)
+    assert improvements[0].evidence.endswith("明确责任分工，压实工作责任"), improvements
+
+
+def test_quoted_platform_count_after_a_means_clause_and_gazette_row():
+    # corpus 006 (2021): "依托“政策直通车”平台，整理发布十八大以来教育领域政策性文件50多个"
+    text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 6)
+    p = next(p for p in rules.platforms(text, sections) if "政策直通车" in p.name)
+    assert (p.name, p.kind, p.count) == ("“政策直通车”平台", "other", 50), p
+    assert p.evidence == "依托“政策直通车”平台，整理发布十八大以来教育领域政策性文件50多个"
+    # corpus 011 (2011 template): "2.政府公报公开 条 7 7" — this year 7
+    text, sections = fixture_text("corpus_011_pingtan-zone-2011.txt")
+    g = [p for p in rules.platforms(text, sections) if p.kind == "gazette"]
+    assert [(p.count, p.evidence) for p in g] == [(7, "2.政府公报公开 条 7 7")]
+    # run-together digits (corpus 013: "政府公报公开条07") are not read
+    text, sections = fixture_text("corpus_013_pingtan-county-gov-2012.txt")
+    assert not any(p.kind == "gazette" and p.evidence.startswith("2.政府公报公开") for p in rules.platforms(text, sections))
+
+
 def test_ocr_line_breaks_and_a_past_work_arrangement():
     # corpus 008 (OCR): "根据本市机构改革工作安排，…无法满足…需要。" is a problem, not the start of the plans
     # (工作安排 mid-sentence is no plan cue), and "…业务信息。二是\n根据市科委…" is not cut after 二是.

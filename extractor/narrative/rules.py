@@ -416,6 +416,16 @@ SENTENCE_ITEM_MAX = 1   # measured on the labels: each measure clause (with the 
 CHUNK = 1               # (grouping them 2 or 3 to a sentence scored lower)
 
 
+def _ends_as_measure(clause: str, core: str, kind: str) -> bool:
+    """明确公开重点 is a measure that ends like an introduction (…重点：); one with a colon, or
+    without a measure verb, introduces what follows."""
+    return kind != "problems" and not clause.rstrip().endswith(("：", ":")) and bool(MEASURE_VERB.search(core)) \
+        and not _INTRO_WORDS.search(core)
+
+
+_INTRO_WORDS = re.compile(r"如下|以下|几个方面|措施$|打算$|计划$")
+
+
 def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]:
     """Items of an un-enumerated part: problem clauses; measures as runs of measure clauses."""
     out = []
@@ -445,6 +455,7 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
             rest_from = s
         measures, pieces = [], []   # pieces: the clause starts of each measure
         cls = _clauses(text, rest_from, e)
+        semicolon_part = any(ch in "；;" for ch in text[max(a, e - 1):e + 1])
 
         def short_follows(k: int) -> bool:
             if k + 1 >= len(cls):
@@ -454,7 +465,7 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
         for k, (c0, c1) in enumerate(cls):
             clause = text[c0:c1]
             core = _TEXT_LEADIN.sub("", _LEADIN.sub("", clause.strip()))
-            if _cjk_len(core) < 4 or INTRO.search(clause.strip()):
+            if _cjk_len(core) < 4 or (INTRO.search(clause.strip()) and not _ends_as_measure(clause, core, kind)):
                 continue
             if kind == "problems":
                 if PROBLEM_CUE.search(core) and not PLAN_CUE.search(clause) and not _generic(core):
@@ -469,9 +480,10 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
                 # or one that has its facet already, short clauses pair up (丰富公开平台，创新公开形式)
                 # (a ；-part is one measure of the report's own list: its facets all join)
                 joins = measures and _cjk_len(core) <= SHORT_MEASURE and not aim_follows and (
-                    text[e - 1] in "；;" or len(pieces[-1]) == 1 and (
+                    semicolon_part or len(pieces[-1]) == 1 and (
                         _cjk_len(text[measures[-1][0]:measures[-1][1]]) <= SHORT_HOST or not short_follows(k)))
-                if measures and measures[-1][1] >= c0 - 2 and (_OUTCOME.search(core) or joins):
+                paired = measures and len(pieces[-1]) > 1 and _cjk_len(core) <= SHORT_MEASURE and not semicolon_part
+                if measures and measures[-1][1] >= c0 - 2 and ((_OUTCOME.search(core) and not paired) or joins):
                     measures[-1] = (measures[-1][0], c1)   # 加强培训，提升队伍水平: one measure
                     if not _OUTCOME.search(core):
                         pieces[-1].append(c0)
