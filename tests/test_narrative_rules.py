@@ -145,7 +145,7 @@ def test_measured_quality_on_the_labels():
     out = run(RulesBackend(), FIXTURES, ROOT / "evals" / "labels")
     f = out["fields"]
     assert f["problems"]["f1"] >= 0.90, f
-    assert f["improvements"]["f1"] >= 0.80, f
+    assert f["improvements"]["f1"] >= 0.85, f
     assert f["platforms"]["f1"] >= 0.80, f
     assert out["evidence_verbatim"] == 1.0
 
@@ -309,7 +309,8 @@ def test_measure_aims_lead_ins_and_paired_facets():
     # corpus 006 (2022): "持续加强信息公开组织建设，明确责任分工，压实工作责任；": one ；-part, one measure
     text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 3)
     _, improvements, _ = rules.extract(text, sections)
-    assert improvements[0].evidence.endswith("明确责任分工，压实工作责任"), improvements
+    assert improvements[0].text == "持续加强信息公开组织建设，明确责任分工", improvements
+    assert not any(i.evidence.startswith(("明确", "压实")) for i in improvements), improvements
 
 
 def test_quoted_platform_count_after_a_means_clause_and_gazette_row():
