@@ -765,6 +765,8 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
         # not what it will do), saying it published there, with a count, with a longer name
         score = (not _about_report(text, s, e, la, lb), not in_plans(s), bool(_PUBLISH.search(text, c0, c1)), count is not None, len(name) > len(term))
         key = (kind,) if kind in _ONE_PER_KIND else (kind, _CANON.get(term, term))
+        if kind == "website" and re.search(r"[“《\"]", name):
+            key = (kind, name)   # a site printed with its own name (“中国·平潭”政府门户网站) is one of its own
         if key in found and count is not None and found[key][1].count is not None \
                 and found[key][1].name != name and kind in _ONE_PER_KIND:
             key = key + (name,)   # two sites that each say how many items went out: two channels
