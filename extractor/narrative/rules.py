@@ -786,12 +786,22 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
     return out
 
 
+SHORT_QUOTE = 12   # a platform clause shorter than this that opens a sentence takes the next clause
+
+
 def _platform_quote(text: str, c0: int, c1: int, s: int, e: int, line_start: int) -> tuple[int, int]:
     """The clause naming the platform (with the previous clause when short), at most EVIDENCE_MAX long."""
     c0, c1 = _trim(text, c0, c1)
     if _cjk_len(text[c0:c1]) < EVIDENCE_MIN and c0 > line_start:
         p = max(text.rfind(ch, line_start, c0 - 1) for ch in "，,。；;！？：:\n")
         c0 = _trim(text, max(line_start, p + 1), c1)[0]
+    elif _cjk_len(text[c0:c1]) < SHORT_QUOTE and text[c1:c1 + 1] in "，," and (
+            not text[line_start:c0].strip() or text[line_start:c0].rstrip()[-1] in "。！？"):
+        # a short sentence opening (开设“在线访谈”栏目，定期组织…参加在线访谈): the next clause says what it is
+        ends = [j for j in (text.find(ch, c1 + 1) for ch in "，,。；;！？\n") if j >= 0]
+        n1 = min(ends) if ends else len(text)
+        if n1 - c0 <= EVIDENCE_MAX:
+            c1 = n1
     # a list of channels (通过政府网站、政务新媒体、…《平潭时报》、电视广播等媒介进行公开) is quoted whole
     if c1 - c0 <= 40 or (c1 - c0 <= EVIDENCE_MAX and len(_TERM.findall(text, c0, c1)) >= 3):
         return c0, c1
