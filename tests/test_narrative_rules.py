@@ -319,6 +319,9 @@ def test_quoted_platform_count_after_a_means_clause_and_gazette_row():
     p = next(p for p in rules.platforms(text, sections) if "政策直通车" in p.name)
     assert (p.name, p.kind, p.count) == ("“政策直通车”平台", "other", 50), p
     assert p.evidence == "依托“政策直通车”平台，整理发布十八大以来教育领域政策性文件50多个"
+    # corpus 006 (2023): "河北日报客户端报道“河北省教育厅：…”" is coverage by a medium, not a channel used
+    text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 1)
+    assert not any("河北日报客户端" in p.name for p in rules.platforms(text, sections))
     # corpus 011 (2011 template): "2.政府公报公开 条 7 7" — this year 7
     text, sections = fixture_text("corpus_011_pingtan-zone-2011.txt")
     g = [p for p in rules.platforms(text, sections) if p.kind == "gazette"]

@@ -702,6 +702,8 @@ def _in_document_title(text: str, s: int, e: int, a: int, b: int) -> bool:
 
 # A clause that names the means (依托/通过/利用 X): the next clause says what went out through it.
 _MEANS = re.compile(r"\s*(?:依托|通过|利用|借助|依靠)")
+# A medium that reported on the agency (河北日报客户端报道“…”) covered it; the agency did not publish there.
+_COVERAGE = re.compile("(?:" + _alternation(cue_words("coverage_verb")) + ")")
 _QUOTED_PLATFORM = re.compile(r"[“\"][^”\"，。；、\s]{2,10}[”\"]平台")
 
 
@@ -718,7 +720,7 @@ def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
             if (m.group(0).endswith("栏") and text[e:e + 1] == "目") or _STAT_ROW.match(text, e) or _NOT_CHANNEL.match(text, max(a, s - 4)) or \
                     _NOT_CHANNEL.search(text[max(a, s - 4):min(b, e + 4)]):
                 continue
-            if _in_document_title(text, s, e, a, b):
+            if _in_document_title(text, s, e, a, b) or _COVERAGE.match(text, e):
                 continue
             out.append(_Mention(s, e, m.group(0), (a, b)))
         # a platform the report names in quotes (依托“政策直通车”平台), a channel of its own
