@@ -146,7 +146,7 @@ def test_measured_quality_on_the_labels():
     f = out["fields"]
     assert f["problems"]["f1"] >= 0.90, f
     assert f["improvements"]["f1"] >= 0.85, f
-    assert f["platforms"]["f1"] >= 0.80, f
+    assert f["platforms"]["f1"] >= 0.83, f
     assert out["evidence_verbatim"] == 1.0
 
 
@@ -322,6 +322,15 @@ def test_quoted_platform_count_after_a_means_clause_and_gazette_row():
     # corpus 006 (2023): "河北日报客户端报道“河北省教育厅：…”" is coverage by a medium, not a channel used
     text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 1)
     assert not any("河北日报客户端" in p.name for p in rules.platforms(text, sections))
+    # corpus 006 (2021): "教育部简报刊发2篇" — 刊发 is the verb, no 报刊; corpus 018: "服务大厅设置电子显示屏和
+    # 电子触摸屏" is one pair of screens; seed 001: "参加政府网站在线访谈2次" is a column of the site
+    text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 6)
+    assert not any(p.name.endswith("报刊") for p in rules.platforms(text, sections))
+    text, sections = fixture_text("corpus_018_pingtan-zone-2016.txt")
+    boards = [p.name for p in rules.platforms(text, sections) if "屏" in p.name]
+    assert boards == ["电子显示屏和电子触摸屏"], boards
+    assert not any(p.kind == "other" and p.name == "在线访谈" and "网站在线访谈" in p.evidence
+                   for p in rules.platforms(*fixture_text("seed_001_0201cc4015fa0c2d.txt")))
     # corpus 011 (2011 template): "2.政府公报公开 条 7 7" — this year 7
     text, sections = fixture_text("corpus_011_pingtan-zone-2011.txt")
     g = [p for p in rules.platforms(text, sections) if p.kind == "gazette"]

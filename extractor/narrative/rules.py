@@ -599,7 +599,8 @@ _CANON = {r["term"]: r["same_as"] for r in _rows("platforms.csv") if r["same_as"
 # Not a channel: a share button row (微信 微博 QQ空间), a statistics row (政府公报公开 条 7)
 _CHROME = re.compile(r"QQ空间|分享到|扫一扫|打印本页|关闭窗口")
 _STAT_ROW = re.compile(r"\s*(?:公开)?(?:政府信息)?数?\s*(?:条|件|个)\s*\d")
-_NOT_CHANNEL = re.compile(r"新媒体公司|网站管理科|网站群|网站备案")
+# Not a channel although a channel word is inside: data/cues.csv, list "not_channel" (网站群, 新媒体工作人员…)
+_NOT_CHANNEL = re.compile(_alternation(cue_words("not_channel")))
 # The sentence saying where this report can be downloaded names a site, but not as a channel used.
 _ABOUT_REPORT = re.compile(r"本报告[^。]{0,80}(?:下载|查阅)")
 
@@ -720,7 +721,8 @@ def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
             if (m.group(0).endswith("栏") and text[e:e + 1] == "目") or _STAT_ROW.match(text, e) or _NOT_CHANNEL.match(text, max(a, s - 4)) or \
                     _NOT_CHANNEL.search(text[max(a, s - 4):min(b, e + 4)]):
                 continue
-            if _in_document_title(text, s, e, a, b) or _COVERAGE.match(text, e):
+            if _in_document_title(text, s, e, a, b) or _COVERAGE.match(text, e) or \
+                    (m.group(0).endswith("刊") and text[e:e + 1] in "发登载出"):   # 简报刊发2篇: 刊发 is the verb
                 continue
             out.append(_Mention(s, e, m.group(0), (a, b)))
         # a platform the report names in quotes (依托“政策直通车”平台), a channel of its own
@@ -740,6 +742,7 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
         return pi is not None and pi.start <= pos < pi.end
     found: dict[tuple, tuple[tuple, Platform]] = {}
     order: list[tuple] = []
+    last_key = None
     for i, mn in enumerate(mentions):
         s, e, term, (la, lb) = mn.start, mn.end, mn.term, mn.line
         kind = KIND.get(term, "other")
@@ -772,6 +775,16 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
         if key in found and count is not None and found[key][1].count is not None \
                 and found[key][1].name != name and kind in _ONE_PER_KIND:
             key = key + (name,)   # two sites that each say how many items went out: two channels
+        prev = mentions[i - 1] if i else None
+        if prev is not None and prev.end == s and KIND.get(prev.term) == "website" and kind == "other":
+            continue   # 政府网站在线访谈: a column of the site, not a channel of its own
+        if prev is not None and KIND.get(prev.term) == kind and kind == "bulletin_board" and re.fullmatch(r"和[\u4e00-\u9fff]{0,3}", text[prev.end:s]) \
+                and last_key in found and found[last_key][1].span.start == q0:
+            # 电子显示屏和电子触摸屏: two screens named as one pair, one channel
+            sc, it = found[last_key]
+            found[last_key] = (sc, it.model_copy(update={"name": it.name + text[prev.end:e]}))
+            continue
+        last_key = key
         if key not in found:
             found[key] = (score, item)
             order.append(key)
