@@ -705,6 +705,10 @@ def _in_document_title(text: str, s: int, e: int, a: int, b: int) -> bool:
 _MEANS = re.compile(r"\s*(?:依托|通过|利用|借助|依靠)")
 # A medium that reported on the agency (河北日报客户端报道“…”) covered it; the agency did not publish there.
 _COVERAGE = re.compile("(?:" + _alternation(cue_words("coverage_verb")) + ")")
+# "…微信关注总量达5.1万余人，全年发布信息1500条": a clause opening with the year's publishing counts for the channel before it
+_YEAR_PUBLISH = re.compile(r"\s*(?:全年|年内|本年度?|今年|共|累计)(?:共|累计)?(?:" + _PUBLISH.pattern + ")")
+# “两微”平台, “两微一端”: a count of channel kinds (微博+微信, +客户端) names a group, not one channel
+_CHANNEL_GROUP = re.compile(r"^[“\"][一二两双三四][微端网屏号][一二两双三四]?[微端网屏号]?[”\"]")
 _QUOTED_PLATFORM = re.compile(r"[“\"][^”\"，。；、\s]{2,10}[”\"]平台")
 
 
@@ -727,7 +731,7 @@ def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
             out.append(_Mention(s, e, m.group(0), (a, b)))
         # a platform the report names in quotes (依托“政策直通车”平台), a channel of its own
         for m in _QUOTED_PLATFORM.finditer(text, a, b):
-            if any(x <= m.start() < y for x, y in skip) or _TERM.search(m.group(0)):
+            if any(x <= m.start() < y for x, y in skip) or _TERM.search(m.group(0)) or _CHANNEL_GROUP.search(m.group(0)):
                 continue
             out.append(_Mention(m.start(), m.end(), m.group(0), (a, b)))
     out.sort(key=lambda mn: mn.start)
@@ -753,8 +757,9 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
         next_mention = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
         count, count_end = _count(text, e, c1, next_mention)
         name = _name(text, s, term, c0) + _name_suffix(text, e, c1)
-        if count is None and text[c1:c1 + 1] in "，," and _cjk_len(text[c0:c1]) <= 14 \
-                and _MEANS.match(text, c0, s):
+        if count is None and text[c1:c1 + 1] in "，," and (
+                (_cjk_len(text[c0:c1]) <= 14 and _MEANS.match(text, c0, s))
+                or (_cjk_len(text[c0:c1]) <= 20 and _YEAR_PUBLISH.match(text, c1 + 1))):
             # a short clause naming the channel, and the next one saying what went out there
             # (依托“政策直通车”平台，整理发布…政策性文件50多个)
             ends = [j for j in (text.find(ch, c1 + 1, lb) for ch in "，,。；;！？\n") if j >= 0]
