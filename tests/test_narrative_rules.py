@@ -145,8 +145,8 @@ def test_measured_quality_on_the_labels():
     out = run(RulesBackend(), FIXTURES, ROOT / "evals" / "labels")
     f = out["fields"]
     assert f["problems"]["f1"] >= 0.90, f
-    assert f["improvements"]["f1"] >= 0.80, f
-    assert f["platforms"]["f1"] >= 0.78, f
+    assert f["improvements"]["f1"] >= 0.85, f
+    assert f["platforms"]["f1"] >= 0.85, f
     assert out["evidence_verbatim"] == 1.0
 
 
@@ -255,6 +255,17 @@ def test_platform_counts_named_in_section_one():
     assert any(n.endswith("政务微信“河北教育发布”") or n.endswith("公众号“河北教育发布”") for n in names), names
 
 
+def test_report_download_sentence_and_document_titles_are_not_the_channel_quoted():
+    # corpus 023: "本报告的电子版可在…政府门户网站（www.pingtan.gov.cn）…中下载" names the site but is
+    # not a use of it; 《…关于印发政府网站与政务新媒体检查指标…》 is a document title. The quote is
+    # the list of channels the report published through, whole.
+    text, sections = fixture_text("corpus_023_pingtan-zone-2021.txt")
+    site = next(p for p in rules.platforms(text, sections) if p.kind == "website")
+    assert "下载" not in site.evidence and "印发" not in site.name, site
+    assert site.evidence == "主要通过政府网站、政务新媒体、办公场所的LED屏及宣传栏、《平潭时报》、电视广播等媒介进行公开", site
+    assert text[site.span.start:site.span.end] == site.evidence
+
+
 def test_rules_are_data():
     # Cue words and the platform lexicon live in extractor/narrative/data/*.csv
     assert "仍待" in rules.cue_words("problem") and "在" in rules.cue_words("announce_verb")
@@ -275,6 +286,65 @@ def test_measure_clauses_pledges_facets_and_circumstances():
     _, improvements, _ = rules.extract(text, sections)
     assert improvements[1].evidence.startswith("健全完善政务公开制度")
     assert improvements[1].text.startswith("健全完善政务公开制度")
+
+
+def test_measure_aims_lead_ins_and_paired_facets():
+    # corpus 004 (2022): "…提高依申请公开办理质量，强化制度保障，以高质量的信息公开工作促进科技政策落地和
+    # 服务水平提升。": the 以…促进 clause is the aim of 强化制度保障, which then stands on its own
+    text, sections = fixture_text("corpus_004_hebei-dept-science-tech-2016-2023.csv", 4)
+    _, improvements, _ = rules.extract(text, sections)
+    assert [i.evidence for i in improvements] == [
+        "加强政策解读发布", "提高依申请公开办理质量",
+        "强化制度保障，以高质量的信息公开工作促进科技政策落地和服务水平提升"]
+    # corpus 004 (2016): "我们将在今后的工作中进一步加大信息公开工作力度" opens with lead-ins
+    text, sections = fixture_text("corpus_004_hebei-dept-science-tech-2016-2023.csv", 7)
+    _, improvements, _ = rules.extract(text, sections)
+    assert improvements[0].text == "进一步加大信息公开工作力度", improvements
+    # corpus 006 (2021): "进一步细化完善政务公开规章制度，丰富公开平台，创新公开形式，细化公开内容，明确公开
+    # 重点，增强公开实效，…": after a long measure the short clauses pair up
+    text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 6)
+    _, improvements, _ = rules.extract(text, sections)
+    assert [i.evidence for i in improvements][:3] == [
+        "进一步细化完善政务公开规章制度", "丰富公开平台，创新公开形式", "细化公开内容，明确公开重点"], improvements
+    # corpus 006 (2022): "持续加强信息公开组织建设，明确责任分工，压实工作责任；": one ；-part, one measure
+    text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 3)
+    _, improvements, _ = rules.extract(text, sections)
+    assert improvements[0].text == "持续加强信息公开组织建设，明确责任分工", improvements
+    assert not any(i.evidence.startswith(("明确", "压实")) for i in improvements), improvements
+
+
+def test_quoted_platform_count_after_a_means_clause_and_gazette_row():
+    # corpus 006 (2021): "依托“政策直通车”平台，整理发布十八大以来教育领域政策性文件50多个"
+    text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 6)
+    p = next(p for p in rules.platforms(text, sections) if "政策直通车" in p.name)
+    assert (p.name, p.kind, p.count) == ("“政策直通车”平台", "other", 50), p
+    assert p.evidence == "依托“政策直通车”平台，整理发布十八大以来教育领域政策性文件50多个"
+    # corpus 006 (2023): "河北日报客户端报道“河北省教育厅：…”" is coverage by a medium, not a channel used
+    text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 1)
+    assert not any("河北日报客户端" in p.name for p in rules.platforms(text, sections))
+    # corpus 006 (2021): "教育部简报刊发2篇" — 刊发 is the verb, no 报刊; corpus 018: "服务大厅设置电子显示屏和
+    # 电子触摸屏" is one pair of screens; seed 001: "参加政府网站在线访谈2次" is a column of the site
+    text, sections = fixture_text("corpus_006_hebei-dept-education-2013-2023.csv", 6)
+    assert not any(p.name.endswith("报刊") for p in rules.platforms(text, sections))
+    text, sections = fixture_text("corpus_018_pingtan-zone-2016.txt")
+    boards = [p.name for p in rules.platforms(text, sections) if "屏" in p.name]
+    assert boards == ["电子显示屏和电子触摸屏"], boards
+    assert not any(p.kind == "other" and p.name == "在线访谈" and "网站在线访谈" in p.evidence
+                   for p in rules.platforms(*fixture_text("seed_001_0201cc4015fa0c2d.txt")))
+    # corpus 004 (2023): "我厅微博、微信关注总量达5.1万余人，全年发布信息1500条": the year's count is the channel's
+    text, sections = fixture_text("corpus_004_hebei-dept-science-tech-2016-2023.csv", 6)
+    wechat = next(p for p in rules.platforms(text, sections) if p.kind == "wechat")
+    assert wechat.evidence.startswith("我厅微博、微信关注总量达5.1万余人，全年发布信息") and wechat.count, wechat
+    # corpus 021: “两微”平台 names a group of channels (微博 + 微信), not one
+    text, sections = fixture_text("corpus_021_pingtan-zone-2019.txt")
+    assert not any("两微" in p.name for p in rules.platforms(text, sections))
+    # corpus 011 (2011 template): "2.政府公报公开 条 7 7" — this year 7
+    text, sections = fixture_text("corpus_011_pingtan-zone-2011.txt")
+    g = [p for p in rules.platforms(text, sections) if p.kind == "gazette"]
+    assert [(p.count, p.evidence) for p in g] == [(7, "2.政府公报公开 条 7 7")]
+    # run-together digits (corpus 013: "政府公报公开条07") are not read
+    text, sections = fixture_text("corpus_013_pingtan-county-gov-2012.txt")
+    assert not any(p.kind == "gazette" and p.evidence.startswith("2.政府公报公开") for p in rules.platforms(text, sections))
 
 
 def test_ocr_line_breaks_and_a_past_work_arrangement():

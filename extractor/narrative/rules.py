@@ -211,12 +211,14 @@ _OUTCOME = re.compile("^(?:" + _alternation(cue_words("measure_adverb")) + ")*(?
                       + _alternation(cue_words("outcome_verb")) + ").{0,16}(?:"
                       + _alternation(cue_words("outcome_noun")) + ")$")
 _PLEDGE = re.compile(_alternation(cue_words("not_measure")))   # 坚持以人民为中心: no measure
+# 以高质量的信息公开工作促进科技政策落地: "by X, promote Y", the aim of the measure before it
+_AIM = re.compile("^以[^，,。；]{2,24}?(?:" + _alternation(cue_words("outcome_verb")) + ")")
 PURPOSE = re.compile(r"^(?:确保|以便|从而|使|为了?|切实保障|保证|推动[^，。]*服务)")
 INTRO = re.compile(r"(?:问题|不足|方面|如下|以下|空间|差距|措施|打算|计划|重点|情况)[：:]?$|^(?:主要(?:是|有|表现在|体现在)|具体(?:是|如下)|一是|如)$")
 _LEADIN = re.compile(r"^(?:其?[一二三四五六七八九十]{1,2}是|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]|\d{1,2}\s*[、.．]|"
                      r"[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]{1,2}[，,、：:是]?|[一二三四五六七八九十]{1,2}\s*[、．])\s*")
-_TEXT_LEADIN = re.compile(r"^(?:主要(?:是|有|表现为|表现在|体现在)|具体(?:是|为)|如|今后|下一步|同时|此外|另外|"
-                          r"[^，,。；]{0,12}?(?:我[市县区省州旗镇乡局委厅办院部署会]|我们|本[市县区局委厅办]|本机关|民政局)将?|将|要)[，,：: ]*")
+_TEXT_LEADIN = re.compile(r"^(?:(?:主要(?:是|有|表现为|表现在|体现在)|具体(?:是|为)|如|在?今后的?工作中|在?下一步工作中|今后|下一步|同时|此外|另外|"
+                          r"[^，,。；]{0,12}?(?:我[市县区省州旗镇乡局委厅办院部署会]|我们|本[市县区局委厅办]|本机关|民政局)将?|将|要)[，,：: ]*)+")
 _HEADING_CUT = re.compile(r"存在的?主要问题(?:及改进(?:情况|措施))?|主要问题(?:及|和)?(?:改进(?:情况|措施))?|"
                           r"存在的?问题(?:及改进(?:情况|措施))?|问题及改进(?:情况|措施)?|不足(?:之处)?|改进措施")
 _FALLBACK_HEAD = re.compile(r"(?:^|\n|\s)[#\s]*(?:[（(]?[一二三四五六七八九十]{1,2}[)）、．.]?\s*)?"
@@ -408,9 +410,20 @@ def _split(text: str, a: int, b: int, seps: str) -> list[tuple[int, int]]:
     return out
 
 
+SHORT_HOST = 12        # ...when that one is no longer than this
 SHORT_MEASURE = 6       # a measure clause this short (强化监督管理) is a facet of the one before it
 SENTENCE_ITEM_MAX = 1   # measured on the labels: each measure clause (with the aim after it) is a measure
 CHUNK = 1               # (grouping them 2 or 3 to a sentence scored lower)
+
+
+def _ends_as_measure(clause: str, core: str, kind: str) -> bool:
+    """明确公开重点 is a measure that ends like an introduction (…重点：); one with a colon, or
+    without a measure verb, introduces what follows."""
+    return kind != "problems" and not clause.rstrip().endswith(("：", ":")) and bool(MEASURE_VERB.search(core)) \
+        and not _INTRO_WORDS.search(core)
+
+
+_INTRO_WORDS = re.compile(r"如下|以下|几个方面|措施$|打算$|计划$")
 
 
 def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]:
@@ -440,22 +453,43 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
             rest_from = _LISTED.search(text, s, e).end()
         else:
             rest_from = s
-        measures = []
-        for c0, c1 in _clauses(text, rest_from, e):
+        measures, pieces = [], []   # pieces: the clause starts of each measure
+        cls = _clauses(text, rest_from, e)
+        semicolon_part = any(ch in "；;" for ch in text[max(a, e - 1):e + 1])
+
+        def short_follows(k: int) -> bool:
+            if k + 1 >= len(cls):
+                return False
+            nxt = _TEXT_LEADIN.sub("", text[cls[k + 1][0]:cls[k + 1][1]].strip())
+            return _cjk_len(nxt) <= SHORT_MEASURE and bool(MEASURE_VERB.search(nxt)) and not _OUTCOME.search(nxt)
+        for k, (c0, c1) in enumerate(cls):
             clause = text[c0:c1]
             core = _TEXT_LEADIN.sub("", _LEADIN.sub("", clause.strip()))
-            if _cjk_len(core) < 4 or INTRO.search(clause.strip()):
+            if _cjk_len(core) < 4 or (INTRO.search(clause.strip()) and not _ends_as_measure(clause, core, kind)):
                 continue
             if kind == "problems":
                 if PROBLEM_CUE.search(core) and not PLAN_CUE.search(clause) and not _generic(core):
                     out.append((c0, c1))
+            elif kind != "problems" and measures and measures[-1][1] >= c0 - 2 and _AIM.match(core):
+                measures[-1] = (measures[-1][0], c1)   # 强化制度保障，以高质量的信息公开工作促进…: its aim
             elif measures and measures[-1][1] >= c0 - 2 and _CIRCUMSTANCE.match(core):
                 measures[-1] = (measures[-1][0], c1)   # 主动加强政策解读，结合图表…丰富解读材料
             elif not PURPOSE.search(core) and MEASURE_VERB.search(core) and not _PLEDGE.search(core):
-                if measures and measures[-1][1] >= c0 - 2 and (_OUTCOME.search(core) or _cjk_len(core) <= SHORT_MEASURE):
+                aim_follows = k + 1 < len(cls) and _AIM.match(text[cls[k + 1][0]:cls[k + 1][1]].strip())
+                # a short facet joins a short measure (不断完善规章制度，强化监督管理); after a long one,
+                # or one that has its facet already, short clauses pair up (丰富公开平台，创新公开形式)
+                # (a ；-part is one measure of the report's own list: its facets all join)
+                joins = measures and _cjk_len(core) <= SHORT_MEASURE and not aim_follows and (
+                    semicolon_part or len(pieces[-1]) == 1 and (
+                        _cjk_len(text[measures[-1][0]:measures[-1][1]]) <= SHORT_HOST or not short_follows(k)))
+                paired = measures and len(pieces[-1]) > 1 and _cjk_len(core) <= SHORT_MEASURE and not semicolon_part
+                if measures and measures[-1][1] >= c0 - 2 and ((_OUTCOME.search(core) and not paired) or joins):
                     measures[-1] = (measures[-1][0], c1)   # 加强培训，提升队伍水平: one measure
+                    if not _OUTCOME.search(core):
+                        pieces[-1].append(c0)
                 else:
                     measures.append((c0, c1))
+                    pieces.append([c0])
         if measures:
             size = len(measures) if len(measures) <= SENTENCE_ITEM_MAX else CHUNK
             for i in range(0, len(measures), size):
@@ -565,7 +599,20 @@ _CANON = {r["term"]: r["same_as"] for r in _rows("platforms.csv") if r["same_as"
 # Not a channel: a share button row (微信 微博 QQ空间), a statistics row (政府公报公开 条 7)
 _CHROME = re.compile(r"QQ空间|分享到|扫一扫|打印本页|关闭窗口")
 _STAT_ROW = re.compile(r"\s*(?:公开)?(?:政府信息)?数?\s*(?:条|件|个)\s*\d")
-_NOT_CHANNEL = re.compile(r"新媒体公司|网站管理科|网站群|网站备案")
+# Not a channel although a channel word is inside: data/cues.csv, list "not_channel" (网站群, 新媒体工作人员…)
+_NOT_CHANNEL = re.compile(_alternation(cue_words("not_channel")))
+# The sentence saying where this report can be downloaded names a site, but not as a channel used.
+_ABOUT_REPORT = re.compile(r"本报告[^。]{0,80}(?:下载|查阅)")
+
+
+def _about_report(text: str, s: int, e: int, la: int, lb: int) -> bool:
+    """The mention is in the sentence telling where this report can be downloaded."""
+    a = max(la, max(text.rfind(ch, la, s) for ch in "。！？\n") + 1)
+    ends = [j for j in (text.find(ch, e, lb) for ch in "。！？\n") if j >= 0]
+    return bool(_ABOUT_REPORT.search(text, a, min(ends) if ends else lb))
+
+
+_GAZETTE_ROW = re.compile(r"(\d[.、．])?政府公报公开(?:政府信息)?数?\s*条\s+(\d+)\s+\d+(?=\s)")
 _ONE_PER_KIND = {"website", "wechat", "weibo", "short_video", "app", "gazette", "hotline", "press_conference"}
 # Words printed before a channel that end its name (在, 通过, 发布…): data/cues.csv, list "name_stop".
 _STOP = re.compile(".*(?:" + _alternation(cue_words("name_stop")) + ")", re.S)
@@ -643,6 +690,28 @@ class _Mention:
     line: tuple[int, int]
 
 
+# A channel named inside the title of a document (《…关于印发政府网站与政务新媒体检查指标…的通知》) is not one used.
+_DOC_TITLE = re.compile(r"关于|通知|意见|办法|规定|条例|指标|方案|规范")
+
+
+def _in_document_title(text: str, s: int, e: int, a: int, b: int) -> bool:
+    o, c = text.rfind("《", a, s), text.find("》", e, b)
+    if o < 0 or c < 0 or "》" in text[o:s] or c - o > 80:
+        return False
+    return bool(_DOC_TITLE.search(text, o, c))
+
+
+# A clause that names the means (依托/通过/利用 X): the next clause says what went out through it.
+_MEANS = re.compile(r"\s*(?:依托|通过|利用|借助|依靠)")
+# A medium that reported on the agency (河北日报客户端报道“…”) covered it; the agency did not publish there.
+_COVERAGE = re.compile("(?:" + _alternation(cue_words("coverage_verb")) + ")")
+# "…微信关注总量达5.1万余人，全年发布信息1500条": a clause opening with the year's publishing counts for the channel before it
+_YEAR_PUBLISH = re.compile(r"\s*(?:全年|年内|本年度?|今年|共|累计)(?:共|累计)?(?:" + _PUBLISH.pattern + ")")
+# “两微”平台, “两微一端”: a count of channel kinds (微博+微信, +客户端) names a group, not one channel
+_CHANNEL_GROUP = re.compile(r"^[“\"][一二两双三四][微端网屏号][一二两双三四]?[微端网屏号]?[”\"]")
+_QUOTED_PLATFORM = re.compile(r"[“\"][^”\"，。；、\s]{2,10}[”\"]平台")
+
+
 def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
     skip = _skip_spans(sections)
     out = []
@@ -656,7 +725,16 @@ def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
             if (m.group(0).endswith("栏") and text[e:e + 1] == "目") or _STAT_ROW.match(text, e) or _NOT_CHANNEL.match(text, max(a, s - 4)) or \
                     _NOT_CHANNEL.search(text[max(a, s - 4):min(b, e + 4)]):
                 continue
+            if _in_document_title(text, s, e, a, b) or _COVERAGE.match(text, e) or \
+                    (m.group(0).endswith("刊") and text[e:e + 1] in "发登载出"):   # 简报刊发2篇: 刊发 is the verb
+                continue
             out.append(_Mention(s, e, m.group(0), (a, b)))
+        # a platform the report names in quotes (依托“政策直通车”平台), a channel of its own
+        for m in _QUOTED_PLATFORM.finditer(text, a, b):
+            if any(x <= m.start() < y for x, y in skip) or _TERM.search(m.group(0)) or _CHANNEL_GROUP.search(m.group(0)):
+                continue
+            out.append(_Mention(m.start(), m.end(), m.group(0), (a, b)))
+    out.sort(key=lambda mn: mn.start)
     return out
 
 
@@ -668,9 +746,10 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
         return pi is not None and pi.start <= pos < pi.end
     found: dict[tuple, tuple[tuple, Platform]] = {}
     order: list[tuple] = []
+    last_key = None
     for i, mn in enumerate(mentions):
         s, e, term, (la, lb) = mn.start, mn.end, mn.term, mn.line
-        kind = KIND[term]
+        kind = KIND.get(term, "other")
         c0 = max(text.rfind(ch, la, s) for ch in "，,。；;！？：:\n")
         c0 = la if c0 < la else c0 + 1
         ends = [j for j in (text.find(ch, e, lb) for ch in "，,。；;！？\n") if j >= 0]
@@ -678,22 +757,56 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
         next_mention = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
         count, count_end = _count(text, e, c1, next_mention)
         name = _name(text, s, term, c0) + _name_suffix(text, e, c1)
+        if count is None and text[c1:c1 + 1] in "，," and (
+                (_cjk_len(text[c0:c1]) <= 14 and _MEANS.match(text, c0, s))
+                or (_cjk_len(text[c0:c1]) <= 20 and _YEAR_PUBLISH.match(text, c1 + 1))):
+            # a short clause naming the channel, and the next one saying what went out there
+            # (依托“政策直通车”平台，整理发布…政策性文件50多个)
+            ends = [j for j in (text.find(ch, c1 + 1, lb) for ch in "，,。；;！？\n") if j >= 0]
+            n1 = min(ends) if ends else lb
+            if n1 <= next_mention and _PUBLISH.search(text, c1 + 1, n1):
+                m = _COUNT.search(text, c1 + 1, n1)
+                if m and text[m.start(2) - 1:m.start(2)] != "人" and _PUBLISH.search(text, c1 + 1, m.start()):
+                    count, count_end, c1 = int(re.sub(r"[,，]", "", m.group(1))), m.end(), n1
         q0, q1 = _platform_quote(text, c0, c1, s, max(e, count_end), la)
         item = Platform(name=name, kind=kind, evidence=text[q0:q1], count=count,
                         span=Evidence(start=q0, end=q1, match="exact"))
         # the mention to keep: one outside the problems-and-plans section (what the report did,
         # not what it will do), saying it published there, with a count, with a longer name
-        score = (not in_plans(s), bool(_PUBLISH.search(text, c0, c1)), count is not None, len(name) > len(term))
+        score = (not _about_report(text, s, e, la, lb), not in_plans(s), bool(_PUBLISH.search(text, c0, c1)), count is not None, len(name) > len(term))
         key = (kind,) if kind in _ONE_PER_KIND else (kind, _CANON.get(term, term))
+        if kind == "website" and re.search(r"[“《\"]", name):
+            key = (kind, name)   # a site printed with its own name (“中国·平潭”政府门户网站) is one of its own
         if key in found and count is not None and found[key][1].count is not None \
                 and found[key][1].name != name and kind in _ONE_PER_KIND:
             key = key + (name,)   # two sites that each say how many items went out: two channels
+        prev = mentions[i - 1] if i else None
+        if prev is not None and prev.end == s and KIND.get(prev.term) == "website" and kind == "other":
+            continue   # 政府网站在线访谈: a column of the site, not a channel of its own
+        if prev is not None and KIND.get(prev.term) == kind and kind == "bulletin_board" and re.fullmatch(r"和[\u4e00-\u9fff]{0,3}", text[prev.end:s]) \
+                and last_key in found and found[last_key][1].span.start == q0:
+            # 电子显示屏和电子触摸屏: two screens named as one pair, one channel
+            sc, it = found[last_key]
+            found[last_key] = (sc, it.model_copy(update={"name": it.name + text[prev.end:e]}))
+            continue
+        last_key = key
         if key not in found:
             found[key] = (score, item)
             order.append(key)
         elif score > found[key][0]:
             found[key] = (score, item)
-    return [found[k][1] for k in order]
+    out = [found[k][1] for k in order]
+    if not any(p.kind == "gazette" for p in out):
+        # the 2008 template's statistics row "2.政府公报公开 条 7 7" (this year, cumulative): a
+        # gazette with this year's count, read only when the numbers are printed apart
+        m = _GAZETTE_ROW.search(text)
+        if m and int(m.group(2)) > 0:
+            out.append(Platform(name="政府公报", kind="gazette", evidence=m.group(0), count=int(m.group(2)),
+                                span=Evidence(start=m.start(), end=m.end(), match="exact")))
+    return out
+
+
+SHORT_QUOTE = 12   # a platform clause shorter than this that opens a sentence takes the next clause
 
 
 def _platform_quote(text: str, c0: int, c1: int, s: int, e: int, line_start: int) -> tuple[int, int]:
@@ -702,7 +815,15 @@ def _platform_quote(text: str, c0: int, c1: int, s: int, e: int, line_start: int
     if _cjk_len(text[c0:c1]) < EVIDENCE_MIN and c0 > line_start:
         p = max(text.rfind(ch, line_start, c0 - 1) for ch in "，,。；;！？：:\n")
         c0 = _trim(text, max(line_start, p + 1), c1)[0]
-    if c1 - c0 <= 40:
+    elif _cjk_len(text[c0:c1]) < SHORT_QUOTE and text[c1:c1 + 1] in "，," and (
+            not text[line_start:c0].strip() or text[line_start:c0].rstrip()[-1] in "。！？"):
+        # a short sentence opening (开设“在线访谈”栏目，定期组织…参加在线访谈): the next clause says what it is
+        ends = [j for j in (text.find(ch, c1 + 1) for ch in "，,。；;！？\n") if j >= 0]
+        n1 = min(ends) if ends else len(text)
+        if n1 - c0 <= EVIDENCE_MAX:
+            c1 = n1
+    # a list of channels (通过政府网站、政务新媒体、…《平潭时报》、电视广播等媒介进行公开) is quoted whole
+    if c1 - c0 <= 40 or (c1 - c0 <= EVIDENCE_MAX and len(_TERM.findall(text, c0, c1)) >= 3):
         return c0, c1
     a = max(c0, s - 12)
     b = min(c1, max(e, s + 16) + 4, a + EVIDENCE_MAX)
