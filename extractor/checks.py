@@ -105,11 +105,16 @@ def overview_check(sections: Sections, tables: dict, legacy_keys: dict | None) -
     return Check(status=_aggregate(items) if items else "not_assessable", items=items)
 
 
+# Section 五 holding nothing but whitespace, punctuation and 无: matched from its start, so a
+# real section stops the regex at its first character (removing them all scanned the whole text).
+_ONLY_EMPTY_MARKS = re.compile(r"(?:[\s。.，,]|无)*")
+
+
 def soft_checks(sections: Sections) -> dict[str, Check]:
     out = {}
     p = sections.problems_improvements
     if p is not None:
-        empty = len(re.sub(r"[\s。.，,]|无", "", p.text)) == 0
+        empty = _ONLY_EMPTY_MARKS.fullmatch(p.text) is not None
         out[SOFT_PROBLEMS_EMPTY] = Check(status="fail" if empty else "pass", items=[CheckItem(
             scope="problems_improvements", status="fail" if empty else "pass",
             message="section 五 is empty or only 无" if empty else None)])
