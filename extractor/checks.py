@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from pydantic import TypeAdapter
+
 from .models import Check, CheckItem, Sections
 from .template import load
 
@@ -32,31 +34,45 @@ def _aggregate(items: list[CheckItem]) -> str:
     return "pass"
 
 
+def _aggregate_statuses(statuses: set[str]) -> str:
+    """_aggregate over plain item statuses (an empty set: no items)."""
+    if "fail" in statuses:
+        return "fail"
+    if not statuses or "not_assessable" in statuses:
+        return "not_assessable"
+    return "pass"
+
+
+# The checks are built as plain dicts and validated in one pass (pydantic-core): a model per
+# item, a few dozen per report, cost more than the identities themselves.
+_CHECKS = TypeAdapter(dict[str, Check])
+
+
 def identity_checks(tables: dict) -> dict[str, Check]:
     """Every identity of the template, per column or per row; tables as the record holds them."""
-    out: dict[str, Check] = {}
+    out: dict[str, dict] = {}
     columns_of: dict[str, tuple[list[str], tuple[str, ...]]] = {}  # per table, found once
     for ident in load().identities:
         table = tables.get(ident.table)
         if table is None:
-            out[ident.id] = Check(status="not_assessable", items=[
-                CheckItem(scope="table", status="not_assessable", message=f"no {ident.table} table")])
+            out[ident.id] = {"status": "not_assessable", "items": [
+                {"scope": "table", "status": "not_assessable", "message": f"no {ident.table} table"}]}
             continue
         rows = table["rows"] if "rows" in table else table
         items = []
         if ident.scope == "row":
             for row, cols in rows.items():
                 status, left, right = ident.evaluate(cols)
-                items.append(CheckItem(scope=row, status=status, left=left, right=right))
+                items.append({"scope": row, "status": status, "left": left, "right": right})
         else:
             if ident.table not in columns_of:
                 columns_of[ident.table] = (list(dict.fromkeys(c for cols in rows.values() for c in cols)), tuple(rows))
             columns, row_keys = columns_of[ident.table]
             for col in columns:
                 status, left, right = ident.evaluate_column(rows, row_keys, col)
-                items.append(CheckItem(scope=col, status=status, left=left, right=right))
-        out[ident.id] = Check(status=_aggregate(items), items=items)
-    return out
+                items.append({"scope": col, "status": status, "left": left, "right": right})
+        out[ident.id] = {"status": _aggregate_statuses({i["status"] for i in items}), "items": items}
+    return _CHECKS.validate_python(out)
 
 
 def overview_check(sections: Sections, tables: dict, legacy_keys: dict | None) -> Check:
@@ -89,11 +105,16 @@ def overview_check(sections: Sections, tables: dict, legacy_keys: dict | None) -
     return Check(status=_aggregate(items) if items else "not_assessable", items=items)
 
 
+# Section 五 holding nothing but whitespace, punctuation and 无: matched from its start, so a
+# real section stops the regex at its first character (removing them all scanned the whole text).
+_ONLY_EMPTY_MARKS = re.compile(r"(?:[\s。.，,]|无)*")
+
+
 def soft_checks(sections: Sections) -> dict[str, Check]:
     out = {}
     p = sections.problems_improvements
     if p is not None:
-        empty = len(re.sub(r"[\s。.，,]|无", "", p.text)) == 0
+        empty = _ONLY_EMPTY_MARKS.fullmatch(p.text) is not None
         out[SOFT_PROBLEMS_EMPTY] = Check(status="fail" if empty else "pass", items=[CheckItem(
             scope="problems_improvements", status="fail" if empty else "pass",
             message="section 五 is empty or only 无" if empty else None)])

@@ -24,7 +24,7 @@ CELL = re.compile(r"[^\s|]+")  # what stands between the splits: one cell's text
 DIGIT = re.compile(r"\d")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Token:
     kind: str  # num, null
     text: str
@@ -33,9 +33,16 @@ class Token:
     unit: str | None = None
     value: int | float | None = None  # parsed from text when not given
 
-    def __post_init__(self) -> None:
-        if self.kind == "num" and self.value is None:
-            self.value = parse_number(self.text)
+    # Written out rather than generated + __post_init__: one call per token instead of two
+    # (a report makes hundreds of tokens).
+    def __init__(self, kind: str, text: str, start: int, end: int, unit: str | None = None,
+                 value: int | float | None = None) -> None:
+        self.kind = kind
+        self.text = text
+        self.start = start
+        self.end = end
+        self.unit = unit
+        self.value = parse_number(text) if kind == "num" and value is None else value
 
 
 def parse_number(text: str) -> int | float:

@@ -1,0 +1,44 @@
+"""Speed rewrites that must give what the plain code gave (docs/performance.md)."""
+from __future__ import annotations
+
+import re
+
+from extractor.checks import _ONLY_EMPTY_MARKS, identity_checks
+from extractor.models import Check
+from extractor.tables.cells import Token, parse_number
+
+
+def test_whitespace_of_str_split_is_the_regex_whitespace():
+    # detect.not_report_reason counts report text with str.split() instead of re.sub(r"\s+")
+    for cp in range(0x110000):
+        ch = chr(cp)
+        assert (re.match(r"\s", ch) is not None) == (ch.split() == []), hex(cp)
+
+
+def test_empty_section_pattern_agrees_with_removing_the_marks():
+    samples = ["", " ", "无", "。无\n", "无。", "本机关无", "一、无", ".,，\u3000\t", "无无无", "有问题。"]
+    for text in samples:
+        removed = len(re.sub(r"[\s。.，,]|无", "", text)) == 0
+        assert removed == (_ONLY_EMPTY_MARKS.fullmatch(text) is not None), repr(text)
+
+
+def test_token_parses_its_number_unless_given():
+    assert Token("num", "1,234", 0, 5).value == 1234
+    assert Token("num", "12.50", 0, 5).value == parse_number("12.50")
+    assert Token("num", "7", 0, 1, None, 7) == Token("num", "7", 0, 1)
+    assert Token("null", "—", 0, 1).value is None
+
+
+def test_identity_checks_are_the_models_built_one_by_one():
+    from helpers import ROOT
+    from extractor.load import load_path
+    from extractor.record import extract_record
+    doc = next(iter(load_path(ROOT / "evals" / "fixtures" / "seed_002_5f6bec8eadb51f9b.txt")))
+    rec = extract_record(doc)
+    tables = {k: v for k, v in rec.tables.model_dump().items() if v is not None}
+    checks = identity_checks(tables)
+    assert checks and all(isinstance(c, Check) for c in checks.values())
+    for key, check in checks.items():
+        rebuilt = Check(status=check.status, items=[type(i)(**i.model_dump()) for i in check.items])
+        assert rebuilt == check and rec.checks[key] == check
+    assert any(c.status == "pass" for c in checks.values())
