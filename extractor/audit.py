@@ -165,10 +165,18 @@ def _is_empty(content: str) -> bool:
     return content == "" or content in empties
 
 
-def _export_or_ocr(source_format: str | None, ocr: bool) -> bool:
-    # A scraper export's text may have lost parts of the page (tables pasted as images, a cut
-    # row); OCR may drop or repeat characters: neither proves the agency printed it so.
-    return ocr or source_format in ("csv", "jsonl")
+def _signed_off(text: str) -> bool:
+    """Whether the text ends as a report does: a date line among its last lines (the agency's
+    sign-off), so nothing after it was lost."""
+    tail = [l.strip() for l in text.rstrip().splitlines()[-4:] if l.strip()]
+    return any(_DATE_LINE.match(l) for l in tail)
+
+
+def _text_in_doubt(text: str, source_format: str | None, ocr: bool) -> bool:
+    # A scraper export's text may have lost parts of the page (tables pasted as images, a row
+    # cut short) unless it runs to the agency's sign-off; OCR may drop or repeat characters:
+    # neither proves the agency printed it so.
+    return ocr or (source_format in ("csv", "jsonl") and not _signed_off(text))
 
 
 def audit_checks(text: str, template: str, sections: Sections, tables: dict, source_format: str | None = None,
@@ -177,7 +185,7 @@ def audit_checks(text: str, template: str, sections: Sections, tables: dict, sou
     Kinds measured below the precision bar (audit_kinds.csv) are left out unless include_hidden."""
     shown = shown_kinds() if not include_hidden else set(KINDS)
     out: dict[str, Check] = {}
-    doubtful_text = "extraction" if _export_or_ocr(source_format, ocr) else "source"
+    doubtful_text = "extraction" if _text_in_doubt(text, source_format, ocr) else "source"
     text_resp = "extraction" if ocr else "source"
     outline = template in OUTLINE_TEMPLATES
     hs = headings(text) if outline else []
@@ -309,7 +317,7 @@ def duplicated_words(text: str) -> list[tuple[int, int, str, str]]:
             window = line[max(0, a - 4):b + 4]
             if any(line[a:b] in p and p in window for p in allowed):
                 continue
-            if len(set(w)) == 1:
+            if len(w) > 1 and len(set(w)) == 1:
                 continue  # 常常常常: a reduplication doubled, not a word
             out.append((base + a, base + b, w, line[max(0, a - 8):b + 8]))
     return _dedupe(out)
