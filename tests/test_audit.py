@@ -252,3 +252,75 @@ def test_counts_per_kind_and_responsibility():
     assert audit.source_problems(r) == sum(c.values())
     seed1 = audit.counts(_record("seed_001_0201cc4015fa0c2d.txt"))
     assert seed1 == {"overview_numbers:source": 1}
+
+
+# --- the index --------------------------------------------------------------------------------
+
+def _feed(tmp_path, names):
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(_record(n).model_dump_json() for n in names) + "\n", encoding="utf-8")
+    return path
+
+
+def test_index_sorts_and_filters_by_source_problems(tmp_path):
+    import sqlite3
+    from extractor.index.sqlite_index import build_index, search
+    names = [S008.name, "seed_001_0201cc4015fa0c2d.txt", "seed_002_5f6bec8eadb51f9b.txt",
+             "corpus_001_huaian-hongze-district-gov-2023.pdf"]
+    db = tmp_path / "index.sqlite"
+    build_index(_feed(tmp_path, names), db)
+    hits = search(db, "", sort="source_problems", limit=10)
+    by_id = {h.id: h.source_problems for h in hits}
+    r008 = _record(S008.name)
+    assert hits[0].id == r008.id and hits[0].source_problems == audit.source_problems(r008) == 11
+    assert sorted(by_id.values(), reverse=True) == [h.source_problems for h in hits]
+    assert by_id[_record("seed_002_5f6bec8eadb51f9b.txt").id] == 0
+    assert {h.id for h in search(db, "", min_source_problems=2)} == {
+        r008.id, _record("corpus_001_huaian-hongze-district-gov-2023.pdf").id}
+    conn = sqlite3.connect(db)
+    stored = conn.execute("SELECT audit_counts FROM reports WHERE id = ?", (r008.id,)).fetchone()[0]
+    assert json.loads(stored) == audit.counts(r008)
+    with pytest.raises(ValueError):
+        search(db, "", sort="agency")
+
+
+def test_index_made_before_the_audit_columns_is_migrated_and_backfilled(tmp_path):
+    import sqlite3
+    from extractor.index.sqlite_index import FACET_COLUMNS, MIGRATIONS, build_index, facets
+    db = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, statements in MIGRATIONS[:3]:  # the schema as it was before 0004
+        for sql in statements:
+            conn.execute(sql)
+        conn.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (name,))
+    r = _record("seed_001_0201cc4015fa0c2d.txt")
+    doc = json.loads(r.model_dump_json())
+    old = [c for c in FACET_COLUMNS if c not in ("audit_counts", "source_problems", "extraction_problems")]
+    values = facets(doc)
+    values["is_report"] = int(values["is_report"])
+    conn.execute(f"INSERT INTO reports (id, docid, {', '.join(old)}, record_json) VALUES (?, 1, "
+                 f"{', '.join('?' for _ in old)}, ?)", [doc["id"]] + [values[c] for c in old] + [r.model_dump_json()])
+    conn.commit()
+    conn.close()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    stats = build_index(empty, db)
+    assert "0004_audit_counts" in stats.migrations_applied
+    row = sqlite3.connect(db).execute("SELECT audit_counts, source_problems FROM reports").fetchone()
+    assert json.loads(row[0]) == {"overview_numbers:source": 1} and row[1] == 1
+
+
+def test_search_cli_sorts_by_source_problems(tmp_path):
+    import subprocess
+    import sys
+    from helpers import ROOT
+    db = tmp_path / "index.sqlite"
+    feed = _feed(tmp_path, [S008.name, "seed_002_5f6bec8eadb51f9b.txt"])
+    run = lambda *a: subprocess.run([sys.executable, "-m", "extractor.cli", *a], cwd=ROOT,
+                                    capture_output=True, text=True, timeout=120)
+    assert run("index", str(feed), "--db", str(db)).returncode == 0
+    out = run("search", "", "--db", str(db), "--sort", "source_problems", "--min-source-problems", "1")
+    assert out.returncode == 0, out.stderr
+    assert "[source problems 11]" in out.stdout
+    assert out.stdout.startswith("1. ") and "\n2. " not in out.stdout  # seed 002 has none
