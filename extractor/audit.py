@@ -74,16 +74,29 @@ def _line_bounds(text: str, pos: int) -> tuple[int, int]:
     return a, (len(text) if b < 0 else b)
 
 
-def _names(title: str) -> str | None:
-    """The outline section a heading's title names: its words begin near the start of the title."""
-    best = None
+@lru_cache(maxsize=1)
+def _first_words() -> tuple[re.Pattern, dict[str, list[tuple[str, tuple[str, ...]]]]]:
+    by_word: dict[str, list] = {}
     for _, key, prose in data().outline:
         for alt in prose:
-            if all(w in title for w in alt):
-                at = title.find(alt[0])
-                if at <= _TITLE_REACH and (best is None or at < best[0]):
-                    best = (at, key)
-    return best[1] if best else None
+            by_word.setdefault(alt[0], []).append((key, alt))
+    words = sorted(by_word, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words))), by_word
+
+
+def _names(title: str) -> str | None:
+    """The outline section a heading's title names: its words begin near the start of the title
+    (the earliest such word wins)."""
+    pattern, by_word = _first_words()
+    pos = 0
+    while True:
+        m = pattern.search(title, pos, _TITLE_REACH + 12)
+        if m is None or m.start() > _TITLE_REACH:
+            return None
+        for key, alt in by_word[m.group(0)]:
+            if all(w in title for w in alt[1:]):
+                return key
+        pos = m.start() + 1
 
 
 def headings(text: str) -> list[Heading]:
@@ -219,7 +232,8 @@ def audit_checks(text: str, template: str, sections: Sections, tables: dict, sou
 
         # numbering_mixed: outline headings in more than one numbering system.
         style_of = {h.key: "cn" for h in named}
-        for h in _other_style_headings(text):
+        others = _other_style_headings(text)
+        for h in others:
             style_of.setdefault(h.key, h.style)
         styles = Counter(style_of.values())
         items = []
@@ -230,7 +244,7 @@ def audit_checks(text: str, template: str, sections: Sections, tables: dict, sou
         out["numbering_mixed"] = _fail("numbering_mixed", items)
 
         # section_missing / section_empty / fees_silent
-        found = {h.key for h in named} | {h.key for h in _other_style_headings(text)}
+        found = {h.key for h in named} | {h.key for h in others}
         found |= {k for k in type(sections).model_fields if getattr(sections, k) is not None}
         items = [_item(key, f"no section {ordinal} ({key}) heading", doubtful_text)
                  for ordinal, key, _ in data().outline if key not in found]
@@ -291,35 +305,53 @@ def _fees_charged(text: str, tables: dict, sections: Sections) -> str | None:
     return None
 
 
-def _prose_lines(text: str):
-    pos = 0
-    for line in text.split("\n"):
-        if line.strip() and "|" not in line and "\t" not in line and not is_table_line(line):
-            yield pos, line
-        pos += len(line) + 1
+def _in_prose(text: str, pos: int, seen: dict[int, tuple[int, bool]]) -> tuple[int, bool]:
+    """(line start, whether the line holding `pos` is prose): not a table line, no tab, no pipe."""
+    a = text.rfind("\n", 0, pos) + 1
+    if a not in seen:
+        b = text.find("\n", pos)
+        line = text[a:len(text) if b < 0 else b]
+        seen[a] = (a, "|" not in line and "\t" not in line and not is_table_line(line))
+    return seen[a]
 
 
 _DOUBLED_UNIT = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
 
 
+@lru_cache(maxsize=1)
+def _doubled_char() -> re.Pattern | None:
+    chars = "".join(data().cues.get("doubled_char", ()))
+    return re.compile(f"([{re.escape(chars)}])\\1") if chars else None
+
+
+@lru_cache(maxsize=1)
+def _incomplete() -> tuple[re.Pattern, ...]:
+    ends = data().cues.get("incomplete_end", ())
+    patterns = [re.compile(r"、[ \t\u3000]*[，。；,;]")]
+    if ends:
+        patterns.append(re.compile("(?:" + "|".join(map(re.escape, ends)) + r")[ \t\u3000]*[。；;]"))
+    return tuple(patterns)
+
+
 def duplicated_words(text: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, word, context) of a word printed twice running (资金资金, 的的), in prose lines."""
-    cues = data().cues
-    allowed = cues.get("doubled_allowed", ())
-    chars = "".join(cues.get("doubled_char", ()))
-    single = re.compile(f"([{re.escape(chars)}])\\1") if chars else None
-    out = []
-    for base, line in _prose_lines(text):
-        hits = [(m.start(), m.end(), m.group(1)) for m in _DOUBLED_UNIT.finditer(line)]
-        if single is not None:
-            hits += [(m.start(), m.end(), m.group(1)) for m in single.finditer(line)]
-        for a, b, w in sorted(hits):
-            window = line[max(0, a - 4):b + 4]
-            if any(line[a:b] in p and p in window for p in allowed):
-                continue
-            if len(w) > 1 and len(set(w)) == 1:
-                continue  # 常常常常: a reduplication doubled, not a word
-            out.append((base + a, base + b, w, line[max(0, a - 8):b + 8]))
+    """(start, end, word, context) of a word printed twice running (资金资金, 的的), in prose lines.
+    The patterns run over the whole text; only the rare lines they hit are judged prose or table."""
+    allowed = data().cues.get("doubled_allowed", ())
+    single = _doubled_char()
+    hits = [(m.start(), m.end(), m.group(1)) for m in _DOUBLED_UNIT.finditer(text)]
+    if single is not None:
+        hits += [(m.start(), m.end(), m.group(1)) for m in single.finditer(text)]
+    out, seen = [], {}
+    for a, b, w in sorted(hits):
+        if len(w) > 1 and len(set(w)) == 1:
+            continue  # 常常常常: a reduplication doubled, not a word
+        window = text[max(0, a - 4):b + 4]
+        if any(text[a:b] in p and p in window for p in allowed):
+            continue
+        line_start, prose = _in_prose(text, a, seen)
+        if not prose:
+            continue
+        out.append((a, b, w, text[max(line_start, a - 8):b + 8].split("\n")[0]))
     return _dedupe(out)
 
 
@@ -336,15 +368,12 @@ def _dedupe(found):
 def incomplete_sentences(text: str) -> list[tuple[int, int, str]]:
     """(start, end, context) of a clause cut off: an enumeration comma (、) with nothing after it
     before the next clause mark, or a clause ending on a word that needs what follows (以及。)."""
-    ends = data().cues.get("incomplete_end", ())
-    patterns = [re.compile(r"、\s*[，。；,;]")]
-    if ends:
-        patterns.append(re.compile("(?:" + "|".join(map(re.escape, ends)) + r")\s*[。；;]"))
-    out = []
-    for base, line in _prose_lines(text):
-        for p in patterns:
-            for m in p.finditer(line):
-                out.append((base + m.start(), base + m.end(), line[max(0, m.start() - 12):m.end() + 6]))
+    out, seen = [], {}
+    for p in _incomplete():
+        for m in p.finditer(text):
+            line_start, prose = _in_prose(text, m.start(), seen)
+            if prose:
+                out.append((m.start(), m.end(), text[max(line_start, m.start() - 12):m.end() + 6].split("\n")[0]))
     return _dedupe(out)
 
 
