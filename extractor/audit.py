@@ -411,3 +411,24 @@ def counts(record) -> dict[str, int]:
 def source_problems(record) -> int:
     """How many failed items are the report's own fault: what to sort agencies by."""
     return sum(n for k, n in counts(record).items() if k.endswith(":source"))
+
+
+def extraction_problems(record) -> int:
+    """How many failed items rest on a reading in doubt."""
+    return sum(n for k, n in counts(record).items() if k.endswith(":extraction"))
+
+
+# Every count key, in a fixed order: the columns of a table of reports (panel, review index).
+COUNT_KINDS = ("identity", "overview_numbers") + KINDS
+COUNT_KEYS = tuple(f"{k}:{r}" for k in COUNT_KINDS for r in ("source", "extraction"))
+
+
+def count_columns(record) -> dict[str, int]:
+    """counts() as fixed columns, zeros included: `source_problems`, `extraction_problems`, then
+    one `<kind>_<responsibility>` column per COUNT_KEYS (section_misnumbered_source …), so that
+    every row of a reports table has the same columns whatever the report holds."""
+    c = counts(record)
+    out = {"source_problems": sum(n for k, n in c.items() if k.endswith(":source")),
+           "extraction_problems": sum(n for k, n in c.items() if k.endswith(":extraction"))}
+    out.update({k.replace(":", "_"): c.get(k, 0) for k in COUNT_KEYS})
+    return out

@@ -324,3 +324,14 @@ def test_search_cli_sorts_by_source_problems(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "[source problems 11]" in out.stdout
     assert out.stdout.startswith("1. ") and "\n2. " not in out.stdout  # seed 002 has none
+
+
+def test_count_columns_are_fixed_for_a_reports_table():
+    a = audit.count_columns(_record(S008.name))
+    b = audit.count_columns(_record("seed_002_5f6bec8eadb51f9b.txt"))
+    assert list(a) == list(b) and len(a) == 2 + 2 * len(audit.COUNT_KINDS)
+    assert a["section_misnumbered_source"] == 9 and a["source_problems"] == 11 and a["extraction_problems"] == 0
+    assert set(b.values()) == {0}
+    cut = audit.count_columns(_record("corpus_004_hebei-dept-science-tech-2016-2023.csv", 6))
+    assert cut["section_missing_extraction"] == 1 and cut["table_missing_extraction"] == 2
+    assert cut["extraction_problems"] == 3 and cut["source_problems"] == 0
