@@ -123,7 +123,7 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
         _assign(result, seg_rows, _admitted(tokens[:width], seg_rows, result, label))
         return
     if len(tokens) > width:
-        _assign(result, seg_rows, [_token_cell(t) for t in tokens[:width]])
+        _assign(result, seg_rows, _admitted(tokens[:width], seg_rows, result, label))
         result.errors.append(f"{label}: {names}: {len(tokens)} numbers where {width} cells are; "
                              f"read the first {width}, ignored {' '.join(t.text for t in tokens[width:])}")
         return
@@ -254,7 +254,7 @@ def _segment_runs(text: str, tokens: list[Token], seg_rows: list[Row], accept: R
         more = f" (+{len(candidates) - 4} more)" if len(candidates) > 4 else ""
         message = (f"{label}: {names}: digits '{' '.join(groups)}' run together have "
                    f"{len(candidates)} readings: {shown}{more}; cells left null"
-                   + ("" if all(c is None for c in result_cells(result, seg_rows))
+                   + ("" if all(c is None for c in _cells_of(result, seg_rows))
                       else " (except those the same in every reading)"))
         result.ambiguous.append((seg_rows, candidates, message))
         result.errors.append(message)
@@ -263,7 +263,7 @@ def _segment_runs(text: str, tokens: list[Token], seg_rows: list[Row], accept: R
                              f"reading that satisfies the identities ({examined} cuts examined); cells left null")
 
 
-def result_cells(result: TableRead, seg_rows: list[Row]) -> list[CellRead | None]:
+def _cells_of(result: TableRead, seg_rows: list[Row]) -> list[CellRead | None]:
     return [result.cells[r.key][c.key] for r in seg_rows for c in r.columns]
 
 
