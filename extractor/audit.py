@@ -99,10 +99,26 @@ def _names(title: str) -> str | None:
         pos = m.start() + 1
 
 
+# Where a Chinese ordinal can begin: the regex engine skips to these characters, where _CN_ENUM's
+# look-behind made it try every position of the report; matched at each, the same headings.
+_ENUM_AT = re.compile(rf"[{NUMERALS}](?=[{NUMERALS}]?[ \t\u3000]*[、.．])")
+
+
+def _enumerators(text: str):
+    end = -1
+    for a in _ENUM_AT.finditer(text):
+        if a.start() < end:
+            continue
+        m = _CN_ENUM.match(text, a.start())
+        if m:
+            end = m.end()
+            yield m
+
+
 def headings(text: str) -> list[Heading]:
     """Chinese-ordinal headings outside table lines, each with the section its title names."""
     out = []
-    for m in _CN_ENUM.finditer(text):
+    for m in _enumerators(text):
         a, b = _line_bounds(text, m.start())
         line = text[a:b]
         if "|" in line or "\t" in line:
