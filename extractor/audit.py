@@ -25,6 +25,7 @@ PREFIX = "audit."
 # The national outline (2019 and 2021 generations): six sections under fixed ordinals.
 OUTLINE_TEMPLATES = ("2021", "2019")
 NUMERALS = "一二三四五六七八九十"
+MARKUP_FORMATS = ("html", "htm", "csv", "jsonl")  # text taken out of web pages
 _TITLE_REACH = 14  # how far into a heading the section's words may begin (政府信息公开工作存在的…)
 _SUBTOPIC_LINE = 24  # a sub-topic heading stands on a short line of its own
 
@@ -216,6 +217,9 @@ def audit_checks(text: str, template: str, sections: Sections, tables: dict, sou
     out: dict[str, Check] = {}
     doubtful_text = "extraction" if _text_in_doubt(text, source_format, ocr) else "source"
     text_resp = "extraction" if ocr else "source"
+    # An empty slot in an enumeration (、，) is also what a page leaves when a converter drops an
+    # image or a link's markup: in a web page or a scrape, not provably the agency's.
+    cut_resp = "extraction" if ocr or source_format in MARKUP_FORMATS else "source"
     outline = template in OUTLINE_TEMPLATES
     hs = headings(text) if outline else []
     named = [h for h in hs if h.key is not None]
@@ -302,7 +306,7 @@ def audit_checks(text: str, template: str, sections: Sections, tables: dict, sou
     out["text_duplicated_word"] = _fail("text_duplicated_word", [
         _item("prose", f"'{w}' printed twice: …{ctx}…", text_resp, a, b) for a, b, w, ctx in duplicated_words(text)])
     out["text_incomplete_sentence"] = _fail("text_incomplete_sentence", [
-        _item("prose", f"clause cut off: …{ctx}…", text_resp, a, b) for a, b, ctx in incomplete_sentences(text)])
+        _item("prose", f"clause cut off: …{ctx}…", cut_resp, a, b) for a, b, ctx in incomplete_sentences(text)])
     return {PREFIX + k: v for k, v in out.items() if k in shown}
 
 

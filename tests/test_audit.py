@@ -335,3 +335,12 @@ def test_count_columns_are_fixed_for_a_reports_table():
     cut = audit.count_columns(_record("corpus_004_hebei-dept-science-tech-2016-2023.csv", 6))
     assert cut["section_missing_extraction"] == 1 and cut["table_missing_extraction"] == 2
     assert cut["extraction_problems"] == 3 and cut["source_problems"] == 0
+
+
+def test_an_empty_enumeration_slot_in_a_web_page_is_not_blamed_on_the_agency():
+    doc = _doc("seed_003_efc789b651537edf.txt")
+    r = extract_record(doc, normalised=True)
+    as_txt = audit.audit_checks(doc.text, r.template, r.sections, {}, "txt")["audit.text_incomplete_sentence"]
+    as_html = audit.audit_checks(doc.text, r.template, r.sections, {}, "html")["audit.text_incomplete_sentence"]
+    assert [i.responsibility for i in as_txt.items] == ["source"]
+    assert [i.responsibility for i in as_html.items] == ["extraction"]
