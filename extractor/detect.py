@@ -31,3 +31,116 @@ def detect_template(text: str) -> tuple[str, int | None]:
         pos, template = min(hits)
         return template, pos
     return "none", None
+
+
+# ---------------------------------------------------------------------------------------------
+# Is this document an annual report at all? A report has the shape of one: its title (ending in
+# 政府信息公开工作年度报告 or a variant), its opening naming itself (本报告…, 现公布…), its
+# sections (three or more of the outline's headings), or its tables (read with numbers). Chinese text about the reports — a 通知 asking for them, a
+# policy, a README, a page of site navigation — has none of these, or announces another kind of
+# document in its title. The phrases are data: template/report_shape.csv.
+
+MIN_REPORT_TEXT = 50  # characters, whitespace aside, below which there is no report text
+_TITLE_LINES = 3  # a title printed over up to three lines (2024 年上海市科委政府信息公开工作 / 年度报告)
+_TITLE_MAX = 80
+_TRAILING = re.compile(r"[\s.。…·_\-—:：]+$|[（(【\[][^（()）【】\[\]]{0,16}[)）】\]]\s*$")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_SITE_SUFFIX = re.compile(r"\s*(?:[_｜|]| - | — ).*$")
+
+
+def _shape(kind: str) -> list[tuple[re.Pattern, str]]:
+    return [(p, reason) for k, p, reason in load().report_shape if k == kind]
+
+
+def _clean_title(title: str) -> str:
+    """A title without its site suffix (…年度报告_平桥区人民政府), markdown marks, a trailing
+    bracket (（2022年度）) or a cut-off mark (…年度报...)."""
+    t = _SITE_SUFFIX.sub("", title.strip().lstrip("#* \u3000"))
+    for _ in range(3):
+        t2 = _TRAILING.sub("", t)
+        if t2 == t:
+            break
+        t = t2
+    return t
+
+
+def _ends_with(text: str, pattern: re.Pattern) -> bool:
+    return any(m.end() == len(text) for m in pattern.finditer(text))
+
+
+def title_candidates(title: str | None, text: str) -> list[str]:
+    """The document's title as given, and its first lines joined one, two and three at a time."""
+    out = [_clean_title(title)] if title and title.strip() else []
+    lines = [ln.strip() for ln in text.split("\n", 40)[:40] if ln.strip()][:_TITLE_LINES]
+    for k in range(1, len(lines) + 1):
+        joined = "".join(lines[:k])
+        if len(joined) <= _TITLE_MAX:
+            out.append(_clean_title(joined))
+    return [t for t in out if t]
+
+
+def _is_title_of_report(candidate: str) -> bool:
+    if any(p.search(candidate) for p, _ in _shape("not_title")):
+        return False  # a line of site navigation, not a title
+    # the phrase after an agency or a year: 政府信息公开年报 alone names a site's column
+    return any(m.end() == len(candidate) and m.start() > 0
+               for p, _ in _shape("title") for m in p.finditer(candidate))
+
+
+def _lists_reports(text: str) -> bool:
+    """A page listing reports (a site's column of them): lines naming reports of three or more
+    different years. A report's own page repeats its one title (crawler headers, breadcrumb)."""
+    patterns = [p for p, _ in _shape("title")]
+    years = set()
+    for line in text.split("\n"):
+        for p in patterns:
+            for m in p.finditer(line):
+                year = _YEAR.findall(line[max(0, m.start() - 30):m.start()])
+                if year:
+                    years.add(year[-1])
+    return len(years) >= 3
+
+
+def count_sections(sections) -> int:
+    return sum(getattr(sections, key) is not None for key in type(sections).model_fields)
+
+
+def not_report_reason(title: str | None, text: str, sections_found: int | None = None,
+                      has_tables: bool = False) -> str | None:
+    """Why a document is not a 政府信息公开 annual report, or None when it has a report's shape.
+
+    `sections_found`: how many of the outline's six section headings the text has (computed
+    here when not given); `has_tables`: whether a statistical table was read with numbers.
+    """
+    title = title or ""
+    opening = text[:300]
+    for pattern, reason in _shape("other_report"):
+        if pattern.search(title) or pattern.search(opening):
+            return reason
+    candidates = title_candidates(title, text)
+    first = candidates[0] if candidates else ""
+    transmits = any(p.search(first) for p, _ in _shape("transmits"))
+    for pattern, reason in _shape("document_type"):
+        if first and _ends_with(first, pattern) and not (transmits and has_tables):
+            # 关于印发…年度报告的通知 carrying the report's own tables is the report
+            return f"{reason}: its title is {first[:60]}"
+    body = re.sub(r"\s+", "", text)
+    if len(body) < MIN_REPORT_TEXT:
+        return f"no report text: content has {len(body)} characters"
+    if has_tables:
+        return None
+    if _lists_reports(text):
+        return "a list of annual reports (a site's navigation or column page)"
+    if any(_is_title_of_report(c) for c in candidates):
+        return None
+    # a report announcing itself in its opening: 本报告根据《条例》…, 现公布本机关…年度报告
+    if any(p.search(opening) for p, _ in _shape("self_reference")) and \
+            any(p.search(opening) for p, _ in _shape("disclosure")):
+        return None
+    if sections_found is None:
+        from .sections import split_sections
+        sections_found = count_sections(split_sections(text))
+    if sections_found >= 3:
+        return None
+    return ("does not have the shape of a 政府信息公开 annual report: no report title "
+            "(…政府信息公开工作年度报告), fewer than three of its section headings, no statistical table")

@@ -162,10 +162,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         write_report(results, Path(args.report))
         print(f"\nreport: {args.report}/scorecard.md, scorecard.html, scorecard.json ({len(results['wrong'])} wrong values listed)")
     if args.compare:
-        named = [(results["backend"] or "this run", results)]
+        # Columns are headed by the file each scorecard is in: two runs of one backend are
+        # told apart (both would be "rules"); the backend is said in brackets.
+        this = str(Path(args.report) / "scorecard.json") if args.report else "this run"
+        named = [(f"{this} ({results['backend']})", results)]
         for f in args.compare:
-            other = json.loads(Path(f).read_text(encoding="utf-8"))
-            named.append((other.get("backend") or Path(f).stem, other))
+            try:
+                other = json.loads(Path(f).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                print(f"extractor eval: cannot read --compare {f}: {exc}", file=sys.stderr)
+                return 2
+            named.append((f"{f} ({other.get('backend') or '?'})", other))
         print("\n" + side_by_side(named))
     if args.save_baseline:
         target = Path(args.baseline or DEFAULT_BASELINE)
@@ -193,7 +200,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     from .backends import add_cli_options
-    p = sub.add_parser("eval", help="score the extractor against hand-labelled fixtures")
+    from .cli import HelpFormatter
+    p = sub.add_parser("eval", help="score the extractor against hand-labelled fixtures", formatter_class=HelpFormatter,
+                       description="Run the extractor over the fixtures and score it against the hand labels.",
+                       epilog="examples:\n  extractor eval\n  extractor eval --baseline evals/baseline.json\n"
+                              "  extractor eval --report r2 --compare evals/report/scorecard.json\n\n"
+                              "reads: the fixtures (every format extractor extract reads) and labels/NAME.json "
+                              "per fixture;\nprints the scorecard (markdown) on stdout\n\n"
+                              "exit codes:\n  0  done (and the baseline gate passed)\n"
+                              "  1  a score fell below the baseline by more than the tolerance\n"
+                              "  2  could not run (no fixtures or labels, unreadable baseline)")
     p.add_argument("--fixtures", default=str(DEFAULT_FIXTURES), help="fixtures folder (default evals/fixtures)")
     p.add_argument("--labels", default=None, help="labels folder (default: labels beside the fixtures)")
     p.add_argument("--baseline", default=None, help="fail when a score falls below this saved baseline")
@@ -201,6 +217,7 @@ def register(sub) -> None:
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                    help=f"how far a score may fall below the baseline (default {DEFAULT_TOLERANCE})")
     p.add_argument("--report", default=None, help="folder for scorecard.json/.md/.html")
-    p.add_argument("--compare", nargs="*", default=None, help="scorecard.json files to put side by side")
+    p.add_argument("--compare", nargs="*", default=None, metavar="SCORECARD.json",
+                   help="scorecard.json files to put side by side, each column headed by its file name")
     add_cli_options(p)
     p.set_defaults(func=cmd_eval)

@@ -61,12 +61,13 @@ def validate_line(line: str, lineno: int) -> Record:
     it satisfies the published JSON Schema, so what the index accepts is what the schema says.
     """
     try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise FeedLineError(lineno, None, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
-    try:
         return Record.model_validate_json(line, strict=True)
     except ValidationError as exc:
+        # Parsed again only to explain the fault: a good line is parsed once (pydantic's).
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as jexc:
+            raise FeedLineError(lineno, None, f"not valid JSON: {jexc.msg} at column {jexc.colno}") from None
         errors = exc.errors(include_url=False)
         fields = list(dict.fromkeys(_field_path(e["loc"], data) for e in errors))
         first = errors[0]

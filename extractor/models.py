@@ -49,6 +49,9 @@ class Region(Strict):
 
 class Meta(Strict):
     agency: Optional[str] = None
+    agency_key: Optional[str] = Field(
+        None, description="one value for one agency in every year and spelling: CODE:NAME, the six-digit "
+        "division code of its place (000000 when none is known) and its canonical name (350128:平潭综合实验区)")
     year: Optional[int] = Field(None, description="the year reported on, not the year published")
     published: Optional[str] = Field(None, description="YYYY-MM-DD where printed")
     region: Region = Field(default_factory=Region)
@@ -115,7 +118,8 @@ class Platform(Strict):
 
 class Narrative(Strict):
     method: Optional[str] = Field(None, description="rules, openai, local: which backend produced it")
-    status: Literal["ok", "failed", "skipped"] = "skipped"
+    status: Literal["ok", "failed", "skipped", "pending"] = Field(
+        "skipped", description="pending: asked in a batch file, answer not read yet (a later run fills it in)")
     error: Optional[str] = None
     problems: list[Finding] = Field(default_factory=list)
     improvements: list[Finding] = Field(default_factory=list)
@@ -154,6 +158,13 @@ class Error(Strict):
     message: str
 
 
+class NarrativeInput(Strict):
+    """What of the report the narrative model was shown."""
+    sent_chars: int
+    report_chars: int
+    omitted: list[str] = Field(default_factory=list, description="what was left out, and why")
+
+
 class Extraction(Strict):
     extractor_version: str
     schema_version: str = SCHEMA_VERSION
@@ -165,6 +176,7 @@ class Extraction(Strict):
     cache_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    narrative_input: Optional[NarrativeInput] = None
     seconds: float = 0.0
 
 

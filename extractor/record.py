@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 from . import __version__
 from .audit import audit_checks
 from .checks import OVERVIEW_CHECK, identity_checks, overview_check, soft_checks
-from .detect import detect_template
+from .detect import count_sections, detect_template, not_report_reason
 from .document import Document
 from .meta import extract_meta
 from .responsibility import assign as assign_responsibility
@@ -51,6 +51,21 @@ def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list
     return read.values()
 
 
+def _has_number(table) -> bool:
+    """Whether a read table (nested dicts of cells) holds at least one value."""
+    if isinstance(table, dict):
+        return any(_has_number(v) for v in table.values())
+    return table is not None
+
+
+def _not_a_report(record: Record, reason: str, started: float) -> Record:
+    """The record of a document that is not an annual report: why, and nothing read from it."""
+    record.is_report = False
+    record.errors.append(Error(stage="classify", message=f"not an annual report: {reason}"))
+    record.extraction.seconds = round(time.perf_counter() - started, 6)
+    return record
+
+
 def failed_record(path: str, message: str, stage: str = "load", sha256: str | None = None,
                   fmt: str | None = None) -> Record:
     """The record of an input that could not be read: its error, nothing invented."""
@@ -69,10 +84,7 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
     errors = [Error(stage="load", message=w) for w in doc.warnings if w.startswith("error:")]
     record = Record(id=doc.id, source=_source(doc), extraction=Extraction(extractor_version=__version__))
     if doc.not_report:
-        record.is_report = False
-        record.errors.append(Error(stage="classify", message=f"not an annual report: {doc.not_report}"))
-        record.extraction.seconds = round(time.perf_counter() - started, 6)
-        return record
+        return _not_a_report(record, doc.not_report, started)
     folded = fold_width(doc.text)
     template, at = detect_template(folded)
     sections = split_sections(doc.text)
@@ -100,6 +112,11 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
             errors.extend(Error(stage="tables", message=m) for m in lr.errors)
         else:
             errors.append(Error(stage="tables", message="a legacy 统计表 is announced but its rows could not be read"))
+    has_tables = any(_has_number(v) for v in tables_out.values()) or (
+        legacy is not None and any(v is not None for v in legacy.keys.values()))
+    reason = not_report_reason(doc.title, doc.text, count_sections(sections), has_tables)
+    if reason:
+        return _not_a_report(record, reason, started)
     record.template = template
     record.sections = sections
     record.meta = extract_meta(doc, sections)

@@ -72,7 +72,7 @@ def test_jsonl_written_here(tmp_path):
     assert first.not_report is None
     assert "网站工作年度报表" in docs[1].not_report
     assert "法治政府建设" in docs[2].not_report
-    assert "does not read as" in docs[3].not_report
+    assert "a 通知 (notice)" in docs[3].not_report  # its title names another kind of document
     assert "no report text" in docs[4].not_report
     # records need not share keys: each takes its own content and title key
     assert docs[5].text == "政府信息公开工作年度报告" * 5 and docs[5].title == "另一种键名"

@@ -107,10 +107,20 @@ def test_trigram_tokenizer_misses_two_character_words():
 
 
 def test_grams_give_every_character_one_token_and_queries_the_matching_phrase():
-    assert tokenize.grams("公开低保，A股") == "公开 开低 低保 保 a 股"
-    assert tokenize.gram_phrase("低保") == '"低保"'
-    assert tokenize.gram_phrase("微信公众号") == '"微信" + "信公" + "公众" + "众号"'
-    assert tokenize.gram_phrase("保") == '"保"*'
+    # FTS5's unicode61 keeps the BREAK character as a token, so a phrase cannot bridge two runs.
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='unicode61 remove_diacritics 0')")
+    conn.executemany("INSERT INTO t VALUES (?)", [(tokenize.grams("及时公开低保、特困等人员"),),
+                                                  (tokenize.grams("低，保"),)])
+    count = "SELECT count(*) FROM t WHERE t MATCH ?"
+    assert conn.execute(count, (tokenize.gram_phrase("低保"),)).fetchone()[0] == 1
+    assert conn.execute(count, (tokenize.gram_phrase("低，保"),)).fetchone()[0] == 1
+    assert conn.execute(count, (tokenize.gram_phrase("保特"),)).fetchone()[0] == 0
+    assert tokenize.grams("公开低保，A股") == "公 开 低 保 a 股"
+    assert tokenize.grams("低保，特困") == f"低 保 {tokenize.BREAK} 特 困"  # runs stay apart
+    assert tokenize.gram_phrase("低保") == '"低" + "保"'
+    assert tokenize.gram_phrase("微信公众号") == '"微" + "信" + "公" + "众" + "号"'
+    assert tokenize.gram_phrase("保") == '"保"'
     assert tokenize.gram_phrase("，。") is None
     text = "打通平桥民政微信公众号载体，发布2024 年"
     assert [text[a:b] for a, b in tokenize.find_spans(text, "微信公众号")] == ["微信公众号"]
@@ -316,6 +326,29 @@ def test_changed_tokenizer_is_caught_and_the_index_retokenised(tmp_path, seed_fe
     stats = build_index(seed_feed, db)  # rebuilt from the stored record JSON
     assert (stats.retokenised, stats.unchanged) == (5, 5)
     assert len(search(db, "低保")) == 2
+
+
+def test_index_of_the_jieba_words_era_is_migrated_and_retokenised(tmp_path, seed_feed, seeds):
+    # An index made before 0004: its FTS table has the sixth column `words` and the old streams.
+    db = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, statements in MIGRATIONS:
+        if name >= "0004":
+            break
+        for sql in statements:
+            conn.execute(sql)
+        conn.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (name,))
+    conn.execute("INSERT INTO settings VALUES ('tokenizer', 'grams-words-1')")
+    conn.close()
+    assert "words" in [r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(reports_fts)")]
+    with pytest.raises(SearchIndexError, match="run extractor index on it again"):
+        search(db, "低保")
+    build_index(seed_feed, db)
+    cols = [r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(reports_fts)")]
+    assert "words" not in cols and "sections" in cols
+    assert sorted(ids(search(db, "低保"))) == sorted([seeds["001"].id, seeds["002"].id])
+    assert seeds["001"].id in ids(search(db, "公开申请"))  # the looser match, now on characters
 
 
 def test_missing_index_is_not_created(tmp_path):

@@ -213,7 +213,8 @@ def test_transport_faults_are_retried_with_retry_after(tmp_path):
         assert proxy.received == 5 and proxy.completions == 1
     assert elapsed >= 1.0 + 1.0, "Retry-After: 1 honoured, and the stalled request timed out"
     assert res.narrative.status == "ok"
-    assert (res.calls, res.prompt_tokens, res.completion_tokens) == (1, 321, 12)
+    # every request sent is a call, the four that failed included (issue 15.10)
+    assert (res.calls, res.prompt_tokens, res.completion_tokens) == (5, 321, 12)
 
 
 def test_retries_are_bounded(tmp_path):
@@ -224,7 +225,7 @@ def test_retries_are_bounded(tmp_path):
         b.close()
         assert proxy.received == FAST_RETRY.max_attempts
     assert res.narrative.status == "failed" and "gave up after 6 attempt(s)" in res.narrative.error
-    assert "HTTP 500" in res.narrative.error and res.calls == 0
+    assert "HTTP 500" in res.narrative.error and res.calls == FAST_RETRY.max_attempts  # failed attempts count
 
 
 def test_thread_safe_counts(tmp_path):
@@ -278,18 +279,38 @@ def test_neutralise():
 
 def test_input_is_sections_one_five_six_without_tables():
     seed0 = (ROOT / "evals" / "fixtures" / "seed_000_c67c284a41079efd.txt").read_text(encoding="utf-8")
-    sent = select_input(seed0, split_sections(seed0))
+    selection = select_input(seed0, split_sections(seed0))
+    sent = selection.text
     assert sent.startswith("一、总体情况") and "五、存在的主要问题及改进情况" in sent
     assert "二是工作效率有待提高" in sent and "全年主动公开通知公告60条" in sent
     assert "行政许可" not in sent and "本年新收政府信息公开申请数量" not in sent
     assert "\n0\n" not in sent
+    assert selection.report_chars == len(seed0) and any("tables" in o for o in selection.omitted)
     short = select_input(seed0, split_sections(seed0), max_chars=500)
-    assert len(short) <= 560 and "下阶段工作重点" in short
+    assert len(short.text) <= 560 and "下阶段工作重点" in short.text
+    assert any("ceiling" in o for o in short.omitted)
+
+
+def test_input_sends_all_of_five_and_six_and_the_overview_paragraphs_the_fields_need():
+    """Section 五 and 六 go whole; of 一 only what names a platform, a problem or a figure."""
+    path = ROOT / "evals" / "fixtures" / "seed_003_efc789b651537edf.txt"
+    text = path.read_text(encoding="utf-8")
+    sections = split_sections(text)
+    selection = select_input(text, sections)
+    five = strip_tables(sections.problems_improvements.text)
+    assert five in selection.text
+    if sections.other is not None and strip_tables(sections.other.text):
+        assert strip_tables(sections.other.text) in selection.text
+    overview = strip_tables(sections.overview.text)
+    kept = [line for line in overview.splitlines() if line.strip() and line.strip() in selection.text]
+    for line in kept:  # every overview line sent names a figure, a problem or a platform
+        assert any(ch.isdigit() for ch in line) or "网" in line or "微" in line or "问题" in line or "公开" in line
+    assert len(selection.text) < len(text)
 
 
 def test_input_fallback_without_sections_strips_tables():
     text = "年度报告\n我局存在问题：网站更新不及时。\n规章\t0\t0\t0\n行政许可\t63\n| a | 1 |\n下一步将加强培训。"
-    sent = select_input(text, split_sections(text))
+    sent = select_input(text, split_sections(text)).text
     assert "网站更新不及时" in sent and "下一步将加强培训" in sent
     assert "63" not in sent and "| a |" not in sent
     assert strip_tables("0\n12\n正文一句话，很长很长很长很长。") == "正文一句话，很长很长很长很长。"
@@ -318,7 +339,8 @@ def test_cli_options_and_registry(tmp_path, monkeypatch):
     assert (args.llm, args.api_key_env, args.concurrency, args.no_cache) == ("rules", "OPENAI_API_KEY", 4, False)
     assert resolve_cache_dir(args) == str(tmp_path / "llm-cache")   # the autouse fixture's
     monkeypatch.delenv("EXTRACTOR_CACHE_DIR")
-    assert resolve_cache_dir(args) == "./cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # platformdirs honours it
+    assert resolve_cache_dir(args) == str(tmp_path / "user-cache" / "extractor" / "llm")  # never ./cache
     assert resolve_cache_dir(ap.parse_args(["--no-cache"])) is None
     assert resolve_cache_dir(ap.parse_args(["--cache-dir", "x"])) == "x"
     args = ap.parse_args(["--llm", "openai", "--mode", "md_json", "--base-url", "http://127.0.0.1:9/v1",
@@ -387,17 +409,18 @@ def test_local_through_faults_usage_matches_server(llama_server, tmp_path):
         warm = OpenAIBackend(base_url=proxy.url, api_key="x", cache_dir=None, **LOCAL_OPTS)
         assert warm.narrate(TEXT, SECTIONS).narrative.status == "ok"   # prompt now in the server's KV cache
         warm.close()
-        before = (proxy.completions, proxy.prompt_tokens, proxy.completion_tokens)
+        before = (proxy.received, proxy.prompt_tokens, proxy.completion_tokens)
         proxy.faults.extend(["429", "500", "stall", "malformed"])
         b = OpenAIBackend(base_url=proxy.url, api_key="x", cache_dir=str(tmp_path / "c"),
                           **{**LOCAL_OPTS, "timeout": 6})
         res = b.narrate(TEXT, SECTIONS)
         b.close()
         assert proxy.faults_served == ["429", "500", "stall", "malformed"]
-        got = (proxy.completions - before[0], proxy.prompt_tokens - before[1], proxy.completion_tokens - before[2])
+        got = (proxy.received - before[0], proxy.prompt_tokens - before[1], proxy.completion_tokens - before[2])
     assert res.narrative.status == "ok", res.narrative.error
+    # calls: every request that reached the server, the four faults included; tokens: the answers'
     assert (res.calls, res.prompt_tokens, res.completion_tokens) == got
-    assert res.calls >= 1 and res.prompt_tokens > 0
+    assert res.calls >= 5 and res.prompt_tokens > 0
 
 
 def test_local_backend_starts_and_stops_its_server(llama_server, tmp_path):

@@ -9,6 +9,7 @@ factory taking the parsed CLI arguments:
     openai  any OpenAI-compatible endpoint, through openai + instructor (--base-url, --model)
     local   a llama.cpp server started on loopback for the run (--model-path), or --server-url
 
+`record_id` names the record (a batch request's custom_id).
 `narrate` never raises for a model or transport fault: it returns narrative.status="failed" with
 narrative.error. It must be thread-safe: the pipeline calls it from --concurrency threads.
 """
@@ -21,8 +22,24 @@ from typing import Callable, Protocol, runtime_checkable
 
 from ..models import Narrative, Sections
 
-DEFAULT_CACHE_DIR = "./cache"
 CACHE_DIR_ENV = "EXTRACTOR_CACHE_DIR"  # overrides the default (tests point it at a temp dir)
+
+
+def default_cache_dir() -> str:
+    """The user's cache directory (platformdirs: ~/.cache/extractor/llm on Linux,
+    ~/Library/Caches/extractor/llm on macOS, %LOCALAPPDATA%\\extractor\\Cache\\llm on Windows),
+    never the current folder."""
+    import platformdirs
+    return os.path.join(platformdirs.user_cache_dir("extractor", appauthor=False), "llm")
+
+
+def _shown(path: str) -> str:
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home not in ("", "/") and path.startswith(home + os.sep) else path
+
+
+DEFAULT_RETRIES = 6
+DEFAULT_RETRY_WAIT = 1.0
 
 
 @dataclass
@@ -36,13 +53,14 @@ class NarrativeResult:
     prompt_version: str | None = None
     prompt_hash: str | None = None
     errors: list[str] = field(default_factory=list)   # e.g. items dropped for ungrounded evidence
+    input: dict | None = None   # what the model was shown (extractor.models.NarrativeInput)
 
 
 @runtime_checkable
 class Backend(Protocol):
     name: str
 
-    def narrate(self, text: str, sections: Sections) -> NarrativeResult: ...
+    def narrate(self, text: str, sections: Sections, record_id: str | None = None) -> NarrativeResult: ...
 
     def close(self) -> None: ...
 
@@ -89,18 +107,44 @@ def add_cli_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--server-url", default=None,
                    help="for --llm local: use this running llama.cpp server instead of starting one")
     g.add_argument("--cache-dir", default=None,
-                   help=f"LLM answer cache directory (default {DEFAULT_CACHE_DIR}, or ${CACHE_DIR_ENV})")
+                   help=f"LLM answer cache directory (default: ${CACHE_DIR_ENV} if set, else the user "
+                        f"cache directory, here {_shown(default_cache_dir())})")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the LLM answer cache")
     g.add_argument("--concurrency", type=int, default=4, help="reports narrated at once (default 4)")
+    g.add_argument("--retries", type=int, default=DEFAULT_RETRIES, metavar="N",
+                   help=f"attempts per LLM request on transport faults (timeouts, connection refused, "
+                        f"429, 5xx) before it gives up (default {DEFAULT_RETRIES}); every attempt counts as a call")
+    g.add_argument("--retry-wait", type=float, default=DEFAULT_RETRY_WAIT, metavar="SECONDS",
+                   help=f"first wait between attempts, doubled each time up to 30 s (default {DEFAULT_RETRY_WAIT:g})")
     g.add_argument("--timeout", type=float, default=None,
                    help="seconds per LLM request (default 120 for openai, 300 for local)")
+    b = parser.add_argument_group("batch files (OpenAI Batch API, vllm run-batch)")
+    b.add_argument("--batch-out", default=None, metavar="REQUESTS.jsonl",
+                   help="write one request per report (OpenAI Batch input format) instead of calling the "
+                        "endpoint; narratives stay pending until --batch-in reads the answers")
+    b.add_argument("--batch-in", default=None, metavar="RESULTS.jsonl",
+                   help="read a Batch output file and fill in the pending narratives (validated and grounded "
+                        "as online answers); reports without a result stay pending; no endpoint is called")
+    b.add_argument("--price-in", type=float, default=None, metavar="USD",
+                   help="price per million prompt tokens, for the cost line of the summary (default: none)")
+    b.add_argument("--price-out", type=float, default=None, metavar="USD",
+                   help="price per million completion tokens, for the cost line of the summary (default: none)")
 
 
 def resolve_cache_dir(args: argparse.Namespace) -> str | None:
     """The cache directory to use, or None when --no-cache."""
     if getattr(args, "no_cache", False):
         return None
-    return getattr(args, "cache_dir", None) or os.environ.get(CACHE_DIR_ENV) or DEFAULT_CACHE_DIR
+    return getattr(args, "cache_dir", None) or os.environ.get(CACHE_DIR_ENV) or default_cache_dir()
+
+
+def retry_policy_from_args(args: argparse.Namespace):
+    """The transport retry policy --retries / --retry-wait ask for."""
+    from .retry import RetryPolicy
+    attempts = max(1, int(getattr(args, "retries", None) or DEFAULT_RETRIES))
+    wait = getattr(args, "retry_wait", None)
+    wait = DEFAULT_RETRY_WAIT if wait is None else max(0.0, float(wait))
+    return RetryPolicy(max_attempts=attempts, initial_wait=wait, jitter=min(1.0, wait))
 
 
 def backend_from_args(args: argparse.Namespace) -> Backend:
@@ -112,4 +156,5 @@ def backend_from_args(args: argparse.Namespace) -> Backend:
 
 
 __all__ = ["NarrativeResult", "Backend", "BACKENDS", "register", "add_cli_options",
-           "backend_from_args", "resolve_cache_dir", "backend_names"]
+           "backend_from_args", "resolve_cache_dir", "backend_names", "default_cache_dir",
+           "retry_policy_from_args"]

@@ -60,6 +60,10 @@ class AnswerCache:
             return
         self._get_cache().set(key, json.dumps(value, ensure_ascii=False, sort_keys=True))
 
+    def delete(self, key: str) -> None:
+        if self.enabled:
+            self._get_cache().delete(key)
+
     def close(self) -> None:
         with self._lock:
             if self._cache is not None:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..models import Sections
 from ..narrative.prompts import DEFAULT_PROMPT
-from . import NarrativeResult, register, resolve_cache_dir
+from . import NarrativeResult, register, resolve_cache_dir, retry_policy_from_args
 from .openai_compat import OpenAIBackend
 
 log = logging.getLogger("extractor.backends")
@@ -212,8 +212,8 @@ class LocalLlamaBackend:
         self.base_url = base_url
         self.concurrency = self._inner.concurrency
 
-    def narrate(self, text: str, sections: Sections) -> NarrativeResult:
-        return self._inner.narrate(text, sections)
+    def narrate(self, text: str, sections: Sections, record_id: str | None = None) -> NarrativeResult:
+        return self._inner.narrate(text, sections, record_id=record_id)
 
     def close(self) -> None:
         inner = getattr(self, "_inner", None)
@@ -236,4 +236,4 @@ def _from_args(args: argparse.Namespace) -> LocalLlamaBackend:
         n_ctx=getattr(args, "llm_n_ctx", None) or LOCAL_DEFAULTS["n_ctx"],
         max_tokens=getattr(args, "llm_max_tokens", None) or LOCAL_DEFAULTS["max_tokens"],
         max_input_chars=getattr(args, "llm_max_input_chars", None) or LOCAL_DEFAULTS["max_input_chars"],
-        concurrency=getattr(args, "concurrency", 4) or 4)
+        concurrency=getattr(args, "concurrency", 4) or 4, retry_policy=retry_policy_from_args(args))

@@ -5,8 +5,8 @@ platforms at once, as `extractor.narrative.models.NarrativeResponse`. The layers
 
 1. the raw chat-completion request, retried for transport faults by `retry.call_with_retries`
    (the openai client's own retries are off, so each HTTP attempt is seen and bounded here);
-   every completion that comes back is counted (calls, prompt and completion tokens), so usage
-   covers every attempt, re-asks included;
+   every request sent is counted as a call (failed attempts included) and every completion
+   that comes back adds its tokens, so usage covers every attempt, re-asks included;
 2. instructor (`instructor.patch(create=...)`, --mode tools / json_schema / md_json) validates
    the answer against the response model with the report text as validation context: a quote
    that is not in the report fails validation, and the validator's message is the re-ask
@@ -33,7 +33,8 @@ from typing import Any
 from ..models import Narrative, Sections
 from ..narrative.models import FindingItem, NarrativeResponse, PlatformItem, ground, schema_hash
 from ..narrative.prompts import DEFAULT_MAX_CHARS, DEFAULT_PROMPT, load_prompt, select_input
-from . import NarrativeResult, register, resolve_cache_dir
+from . import NarrativeResult, register, resolve_cache_dir, retry_policy_from_args
+from .batch import STATE_PREFIX, RequestsWriter, ResultsFile, replay
 from .cache import AnswerCache, cache_key
 from .retry import LLMCallError, MalformedResponse, RetryPolicy, call_with_retries, redact
 
@@ -51,15 +52,20 @@ def instructor_mode(mode: str):
 
 @dataclass
 class _Usage:
-    """What one narrate() call spent; local to the call, so threads never share it."""
+    """What one narrate() call spent; local to the call, so threads never share it.
+
+    `calls` counts every request sent, the attempts that failed (a refused connection, a 5xx,
+    a timeout) included: a retried request costs time, and a paid endpoint may bill it."""
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     last: Any = None
     retries: list[str] = field(default_factory=list)
 
-    def add(self, completion: Any) -> None:
+    def attempt(self) -> None:
         self.calls += 1
+
+    def add(self, completion: Any) -> None:
         u = getattr(completion, "usage", None)
         if u is not None:
             self.prompt_tokens += int(getattr(u, "prompt_tokens", 0) or 0)
@@ -82,7 +88,8 @@ class OpenAIBackend:
                  max_input_chars: int = DEFAULT_MAX_CHARS, reasks: int = DEFAULT_REASKS,
                  retry_policy: RetryPolicy | None = None, prompt: str = DEFAULT_PROMPT,
                  name: str = "openai", extra_body: dict | None = None,
-                 schema_style: str = "as_sent"):
+                 schema_style: str = "as_sent", batch_out: str | None = None,
+                 batch_in: str | None = None):
         import openai
         if not model:
             raise ValueError(f"--llm {name} needs --model (the model name the endpoint serves)")
@@ -114,20 +121,32 @@ class OpenAIBackend:
         self._lock = threading.Lock()
         self._gave_up_in_a_row = 0  # reports whose requests gave up on transport faults, in a row
         self.cache = AnswerCache(cache_dir)
+        # Batch mode: requests are written to a file and answers read from a results file;
+        # the endpoint is never called.
+        self.batch_in = ResultsFile(batch_in) if batch_in else None
+        self.batch_out = RequestsWriter(batch_out) if batch_out else None
+        if (self.batch_in or self.batch_out) and not self.cache.enabled:
+            raise ValueError("batch mode keeps answers and re-ask state in the answer cache: drop --no-cache")
         # The client's own retries are off: call_with_retries owns the policy.
         self.client = openai.OpenAI(base_url=self.base_url, api_key=key or "not-set",
                                     timeout=timeout, max_retries=0)
 
     # -- the interface -------------------------------------------------------------------------
 
-    def narrate(self, text: str, sections: Sections) -> NarrativeResult:
+    @property
+    def batch_mode(self) -> bool:
+        return self.batch_in is not None or self.batch_out is not None
+
+    def narrate(self, text: str, sections: Sections, record_id: str | None = None) -> NarrativeResult:
         started = time.monotonic()
         result = NarrativeResult(narrative=Narrative(method=self.name, status="ok"), model=self.model,
                                  prompt_version=self.prompt.label, prompt_hash=self.prompt.sha256)
         try:
-            sent = select_input(text, sections, self.max_input_chars)
+            selection = select_input(text, sections, self.max_input_chars)
         except Exception as exc:  # noqa: BLE001
             return self._failed(result, f"could not select the report text: {exc}")
+        sent = selection.text
+        result.input = selection.summary()
         if not sent.strip():
             return self._failed(result, "no narrative text to send (the report is empty or all tables)")
         key = cache_key(backend=self.name, model=self.model, mode=self.mode,
@@ -146,6 +165,8 @@ class OpenAIBackend:
                 return self._fill(result, response, text)
             except Exception as exc:  # noqa: BLE001 - a stale entry is ignored
                 log.warning("ignoring unreadable cache entry: %s", exc)
+        if self.batch_mode:
+            return self._narrate_batch(result, key, sent, text, record_id)
         if self._gave_up_in_a_row >= CIRCUIT_THRESHOLD:
             # The endpoint is down for good: fail at once instead of retrying every report for
             # minutes; the tables are written and a later run fills these narratives in.
@@ -167,11 +188,7 @@ class OpenAIBackend:
         with self._lock:
             self._gave_up_in_a_row = 0
         result.errors.extend(salvage_errors)
-        try:
-            self.cache.set(key, {"response": response.model_dump(mode="json"), "errors": salvage_errors,
-                                 "model": self.model, "prompt_version": self.prompt.label})
-        except Exception as exc:  # noqa: BLE001
-            log.warning("cache write failed: %s", exc)
+        self._store(key, response, salvage_errors)
         self._fill(result, response, text)
         log.debug("narrated in %.1fs (%d calls)", time.monotonic() - started, usage.calls)
         return result
@@ -179,8 +196,101 @@ class OpenAIBackend:
     def close(self) -> None:
         try:
             self.client.close()
+            if self.batch_out is not None:
+                self.batch_out.close()
+            if self.batch_in is not None:
+                self.batch_in.close()
         finally:
             self.cache.close()
+
+    # -- batch mode ----------------------------------------------------------------------------
+
+    def _user_kwargs(self, sent: str, text: str) -> dict[str, Any]:
+        """What `_ask` gives instructor: the same request whether sent online or written to a file."""
+        kwargs: dict[str, Any] = {"model": self.model, "messages": self.prompt.render(sent),
+                                  "temperature": self.temperature, "context": {"text": text}}
+        if self.max_tokens:
+            kwargs["max_tokens"] = self.max_tokens
+        return kwargs
+
+    def _as_sent(self, body: dict) -> dict:
+        """The HTTP body the openai client would post for these create() kwargs."""
+        body = dict(body)
+        if self.schema_style == "llama_cpp":
+            body = _llama_cpp_response_format(body)
+        extra = body.pop("extra_body", None) or self.extra_body
+        body.update(extra or {})
+        return body
+
+    def _narrate_batch(self, result: NarrativeResult, key: str, sent: str, text: str,
+                       record_id: str | None) -> NarrativeResult:
+        from openai.types.chat import ChatCompletion
+        if not record_id:
+            return self._failed(result, "batch mode needs the record id (the request's custom_id)")
+        state_key = STATE_PREFIX + key
+        answers: list[dict] = (self.cache.get(state_key) or {}).get("answers", [])
+        got = self.batch_in.get(record_id) if self.batch_in is not None else None
+        why_pending = "no result for this report in the --batch-in file yet"
+        if got is not None and not got.ok:
+            why_pending = f"its batch result failed ({self._safe(got.why_not())[:200]})"
+        elif got is not None and got.body.get("id") not in {a.get("id") for a in answers}:
+            try:
+                completion = ChatCompletion.model_validate(got.body)
+            except Exception as exc:  # noqa: BLE001 - a body that is not a chat completion
+                why_pending = f"its batch result is not a chat completion: {_validation_summary(exc)[:200]}"
+            else:
+                usage = _Usage()
+                usage.add(completion)
+                self._count(result, usage)
+                answers = answers + [got.body]
+        elif got is not None:
+            why_pending = "its batch result was read before and needs a re-ask"
+        completions = [ChatCompletion.model_validate(a) for a in answers]
+        response, next_request, error = replay(
+            instructor_mode(self.mode), NarrativeResponse, self._user_kwargs(sent, text), completions,
+            max_attempts=1 + self.reasks, transform=self._as_sent)
+        if response is not None:  # the last answer validates: done, cached as if fetched
+            self._store(key, response, [])
+            self._forget(state_key)
+            return self._fill(result, response, text)
+        if completions and next_request is None:  # re-asks used up: keep the valid items, as online
+            salvaged, errors = salvage(completions[-1], self.mode)
+            self._forget(state_key)
+            if salvaged is None:
+                return self._failed(result, f"the model's answers did not fit the response schema after "
+                                            f"{len(completions)} batch answer(s): {_validation_summary(error)[:300]}")
+            errors.insert(0, f"the model's answer failed validation after {len(completions)} batch answer(s); "
+                             f"kept its valid items: {_validation_summary(error)[:200]}")
+            self._store(key, salvaged, errors)
+            result.errors.extend(errors)
+            return self._fill(result, salvaged, text)
+        if next_request is None:
+            return self._failed(result, self._safe(f"could not build the batch request: {error}"))
+        if completions:  # an answer failed validation: show its grounded items, re-ask in the next batch
+            self.cache.set(state_key, {"answers": answers})
+            why_pending = (f"the answer failed validation ({_validation_summary(error)[:200]}); "
+                           f"the next --batch-out run writes the re-ask")
+            salvaged, _ = salvage(completions[-1], self.mode)
+            if salvaged is not None:
+                self._fill(result, salvaged, text)
+        if self.batch_out is not None:
+            self.batch_out.write(record_id, next_request)
+            why_pending += f"; request written to {self.batch_out.path.name}"
+        result.narrative = result.narrative.model_copy(update={"status": "pending", "error": why_pending})
+        return result
+
+    def _store(self, key: str, response: NarrativeResponse, errors: list[str]) -> None:
+        try:
+            self.cache.set(key, {"response": response.model_dump(mode="json"), "errors": errors,
+                                 "model": self.model, "prompt_version": self.prompt.label})
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cache write failed: %s", exc)
+
+    def _forget(self, state_key: str) -> None:
+        try:
+            self.cache.delete(state_key)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cache delete failed: %s", exc)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -222,6 +332,7 @@ class OpenAIBackend:
                 kwargs = _llama_cpp_response_format(kwargs)
 
             def once():
+                usage.attempt()
                 try:
                     completion = self.client.chat.completions.create(**kwargs)
                 except json.JSONDecodeError as exc:  # a 2xx body that is not JSON
@@ -381,4 +492,6 @@ def _from_args(args: argparse.Namespace) -> OpenAIBackend:
         timeout=getattr(args, "timeout", None) or 120.0,
         concurrency=getattr(args, "concurrency", 4) or 4,
         max_tokens=getattr(args, "llm_max_tokens", None) or 2048,
-        max_input_chars=getattr(args, "llm_max_input_chars", None) or DEFAULT_MAX_CHARS)
+        max_input_chars=getattr(args, "llm_max_input_chars", None) or DEFAULT_MAX_CHARS,
+        retry_policy=retry_policy_from_args(args),
+        batch_out=getattr(args, "batch_out", None), batch_in=getattr(args, "batch_in", None))

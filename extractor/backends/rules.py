@@ -7,7 +7,9 @@ from ..models import Narrative, Sections
 from ..narrative import rules
 from . import NarrativeResult, register
 
-RULES_VERSION = "rules.v1"
+# Recorded as the record's prompt_version: which rules made the narrative. v2: issue 11's rules
+# (cue words and platform lexicon as data in extractor/narrative/data/).
+RULES_VERSION = "rules.v2"
 
 
 class RulesBackend:
@@ -18,7 +20,7 @@ class RulesBackend:
     concurrency = 0  # no limit: pure CPU work, thread-safe (no shared mutable state)
     runs_in_workers = True  # cheap, picklable, CPU-bound: the batch narrates inside its worker processes
 
-    def narrate(self, text: str, sections: Sections) -> NarrativeResult:
+    def narrate(self, text: str, sections: Sections, record_id: str | None = None) -> NarrativeResult:
         try:
             problems, improvements, platforms = rules.extract(text, sections)
         except Exception as exc:  # noqa: BLE001 - a rule bug becomes an error on this record

@@ -4,6 +4,7 @@ The index reads the feed (JSONL of `Record`), never the pipeline's internals. Li
 `build_index`, `search`, `export_opensearch`; the CLI wrappers are in `commands`.
 """
 from .opensearch import export_opensearch
-from .sqlite_index import Hit, IndexStats, NoIndex, SearchIndexError, build_index, search
+from .sqlite_index import AgencyYear, Hit, IndexStats, NoIndex, SearchIndexError, agency_years, build_index, search
 
-__all__ = ["build_index", "search", "export_opensearch", "Hit", "IndexStats", "NoIndex", "SearchIndexError"]
+__all__ = ["build_index", "search", "agency_years", "export_opensearch", "AgencyYear", "Hit", "IndexStats",
+           "NoIndex", "SearchIndexError"]

@@ -63,14 +63,53 @@ def _format_hit(n: int, hit) -> str:
     lines = [f"{n}. {head}{score}{own}"]
     if hit.snippet:
         lines.append(f"   {hit.field}: {hit.snippet}")
-    lines.append(f"   id {hit.id}  {hit.source_path or ''}")
+    lines.append(f"   id {hit.id}  {hit.source_path or ''}" + (f"  agency {hit.agency_key}" if hit.agency_key else ""))
     return "\n".join(lines)
 
 
+def _number(v) -> str:
+    if v is None:
+        return "-"
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _format_series(rows) -> str:
+    """An agency's years as a plain table, one block per agency key."""
+    head = ("year", "template", "received", "results", "carried", "review", "litigation", "failed", "id", "file")
+    out = []
+    for key in dict.fromkeys(r.agency_key for r in rows):
+        mine = [r for r in rows if r.agency_key == key]
+        names = " / ".join(dict.fromkeys(r.agency or "(agency unknown)" for r in mine))
+        table = [head] + [(str(r.year or "-"), r.template or "-", _number(r.applications_received),
+                           _number(r.results_total), _number(r.carried_to_next_year), _number(r.review_total),
+                           _number(r.litigation_total), str(r.checks_failed), r.id, r.source_path or "")
+                          for r in mine]
+        widths = [max(len(row[i]) for row in table) for i in range(len(head) - 1)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] for row in table]
+        out.append(f"{key} · {names} · {len(mine)} report{'s' if len(mine) != 1 else ''}\n" + "\n".join(lines))
+    return "\n\n".join(out)
+
+
 def cmd_search(args) -> int:
-    from .sqlite_index import SearchIndexError, search
+    from .sqlite_index import SearchIndexError, agency_years, search
+    if args.agency_key and not args.query.strip():
+        # An agency's series: every year it reported, with the main figures.
+        try:
+            rows = agency_years(args.db, args.agency_key)
+        except SearchIndexError as exc:
+            return _fail(str(exc))
+        except sqlite3.Error as exc:
+            return _fail(f"cannot search {args.db}: {exc}")
+        if args.json:
+            print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+        elif not rows:
+            print(f"no reports of agency {args.agency_key}", file=sys.stderr)
+        else:
+            print(_format_series(rows))
+        return EXIT_OK
     try:
-        hits = search(args.db, args.query, agency=args.agency, province=args.province, year=args.year,
+        hits = search(args.db, args.query, agency=args.agency, agency_key=args.agency_key,
+                      province=args.province, year=args.year,
                       template=args.template, level=args.level, min_applications=args.min_applications,
                       max_applications=args.max_applications, has_problem=args.has_problem,
                       limit=args.limit, min_source_problems=args.min_source_problems, sort=args.sort)
@@ -107,26 +146,51 @@ def cmd_schema(args) -> int:
     return EXIT_OK
 
 
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}  done
+  {EXIT_REJECTED}  done, but some feed lines were rejected (each is listed with its line number)
+  {EXIT_FAILED}  could not run (missing feed or index, bad query, unusable file)"""
+
+
+def _formatter():
+    from ..cli import HelpFormatter
+    return HelpFormatter
+
+
 def register(subparsers) -> None:
     """Add the four subcommands to an argparse subparsers object."""
-    p = subparsers.add_parser("index", help="index JSONL feeds into an SQLite search index",
+    fmt = _formatter()
+    p = subparsers.add_parser("index", help="index JSONL feeds into an SQLite search index", formatter_class=fmt,
                               description="Validate every feed line and upsert its record by id into the "
-                                          "SQLite index; bad lines are reported with their line numbers.")
-    p.add_argument("feed", nargs="+", metavar="FEED.jsonl")
-    p.add_argument("--db", required=True, metavar="INDEX.sqlite", help="created if missing")
+                                          "SQLite index; bad lines are reported with their line numbers. "
+                                          "A path whose file changed keeps only its newest record.",
+                              epilog="example:\n  extractor index feed.jsonl --db index.sqlite\n\n"
+                                     "reads: JSONL feeds written by extractor extract (one record a line)\n\n"
+                                     + EXIT_CODES)
+    p.add_argument("feed", nargs="+", metavar="FEED.jsonl", help="feeds written by extractor extract")
+    p.add_argument("--db", required=True, metavar="INDEX.sqlite", help="the SQLite index (created if missing)")
     p.add_argument("--json", action="store_true", help="print the stats of each feed as JSON")
     p.set_defaults(func=cmd_index)
 
-    p = subparsers.add_parser("search", help="full-text search of an index, with filters",
+    p = subparsers.add_parser("search", help="full-text search of an index, with filters", formatter_class=fmt,
                               description="Words separated by spaces are all required; Chinese words "
-                                          "of two or more characters match where they occur.")
+                                          "of two or more characters match where they occur.",
+                              epilog="examples:\n  extractor search 低保 --db index.sqlite --province 河南省 --year 2024\n"
+                                     "  extractor search 政策解读 --db index.sqlite --min-applications 10 --json\n\n"
+                                     "reads: an index made by extractor index; prints hits (or a JSON array)\n\n"
+                                     + EXIT_CODES.replace("  1  done, but some feed lines were rejected "
+                                                          "(each is listed with its line number)\n", ""))
     p.add_argument("query", metavar="QUERY", help='words to find; "" to list by filters only')
-    p.add_argument("--db", required=True, metavar="INDEX.sqlite")
+    p.add_argument("--db", required=True, metavar="INDEX.sqlite", help="the index to search (made by extractor index)")
     p.add_argument("--agency", help="part of the agency name (民政局)")
+    p.add_argument("--agency-key", metavar="KEY",
+                   help='one agency (350128:平潭县人民政府) or a division code (350128); with QUERY "" '
+                        "lists the agency's years with their main figures")
     p.add_argument("--province", help="part of the province name (河南)")
     p.add_argument("--year", type=int, help="the year reported on")
-    p.add_argument("--template", choices=["2021", "2019", "legacy", "none"])
-    p.add_argument("--level", choices=["province", "city", "county", "district", "unknown"])
+    p.add_argument("--template", choices=["2021", "2019", "legacy", "none"], help="the report's template generation")
+    p.add_argument("--level", choices=["province", "city", "county", "district", "unknown"],
+                   help="the agency's level of government")
     p.add_argument("--min-applications", type=float, metavar="N", help="applications received ≥ N")
     p.add_argument("--max-applications", type=float, metavar="N", help="applications received ≤ N")
     p.add_argument("--has-problem", metavar="WORD", help="a word the report's problems must contain")
@@ -134,23 +198,28 @@ def register(subparsers) -> None:
                    help="at least N failed checks that are the report's own fault (docs/audit.md)")
     p.add_argument("--sort", choices=["relevance", "source_problems"], default=None,
                    help="source_problems: reports with the most source problems first")
-    p.add_argument("--limit", type=int, default=10, metavar="N")
+    p.add_argument("--limit", type=int, default=10, metavar="N", help="at most N hits, best first")
     p.add_argument("--json", action="store_true", help="hits as a JSON array")
     p.set_defaults(func=cmd_search)
 
-    p = subparsers.add_parser("export", help="export a feed for a search server",
-                              description="Write bulk.ndjson and mapping.json for OpenSearch/Elasticsearch.")
-    p.add_argument("--to", required=True, choices=["opensearch"])
-    p.add_argument("feed", metavar="FEED.jsonl")
-    p.add_argument("-o", "--output", default="opensearch-export", metavar="DIR",
-                   help="output directory (default: opensearch-export)")
-    p.add_argument("--index", default="reports", help="index name in the bulk actions (default: reports)")
+    p = subparsers.add_parser("export", help="export a feed for a search server", formatter_class=fmt,
+                              description="Write bulk.ndjson and mapping.json for OpenSearch/Elasticsearch.",
+                              epilog="example:\n  extractor export --to opensearch feed.jsonl -o os/\n\n"
+                                     "reads: a JSONL feed; writes DIR/bulk.ndjson and DIR/mapping.json\n\n"
+                                     + EXIT_CODES)
+    p.add_argument("--to", required=True, choices=["opensearch"], help="the search server to export for")
+    p.add_argument("feed", metavar="FEED.jsonl", help="a feed written by extractor extract")
+    p.add_argument("-o", "--output", default="opensearch-export", metavar="DIR", help="output directory")
+    p.add_argument("--index", default="reports", help="index name in the bulk actions")
     p.add_argument("--analyzer", default="smartcn", choices=["smartcn", "ik_max_word", "cjk"],
-                   help="Chinese analyzer of the text fields (default: smartcn)")
+                   help="Chinese analyzer of the text fields")
     p.set_defaults(func=cmd_export)
 
-    p = subparsers.add_parser("schema", help="print the JSON Schema of a feed line",
-                              description="Generated from extractor.models.Record.")
+    p = subparsers.add_parser("schema", help="print the JSON Schema of a feed line", formatter_class=fmt,
+                              description="Generated from extractor.models.Record.",
+                              epilog="example:\n  extractor schema > record.schema.json\n\n"
+                                     "reads: nothing; prints JSON Schema (draft 2020-12) on stdout\n\n"
+                                     f"exit codes:\n  {EXIT_OK}  done")
     p.set_defaults(func=cmd_schema)
 
 

@@ -87,6 +87,7 @@ def _split(name: str):
 FIELDS: tuple[Field, ...] = (
     Field("id", "keyword", "id", lambda d, fc: d["id"]),
     Field("agency", "text", "meta.agency", _facet("agency"), keyword_subfield=True),
+    Field("agency_key", "keyword", "meta.agency_key", _facet("agency_key")),
     Field("province", "keyword", "meta.region.province", _facet("province")),
     Field("city", "keyword", "meta.region.city", _facet("city")),
     Field("county", "keyword", "meta.region.county", _facet("county")),

@@ -1,7 +1,8 @@
 """The embedded search index: a JSONL feed → one SQLite file with filter columns and FTS5 text.
 
 `build_index` validates every feed line, upserts each record by id (re-indexing a feed changes
-nothing; a feed of another year adds to the same file) and keeps the full record JSON, so the
+nothing; a feed of another year adds to the same file; a path whose file changed keeps only the
+record of its newest content) and keeps the full record JSON, so the
 index can always be rebuilt from itself. `search` ranks with FTS5 bm25 and builds each snippet
 from the original text, so the user reads Chinese with the match marked 【like this】.
 Tokenisation is in tokenize.py and explained in docs/search.md.
@@ -36,14 +37,17 @@ class NoIndex(SearchIndexError, FileNotFoundError):
 # ---------------------------------------------------------------------------------------------
 # Schema: a list of named migrations, applied in order, each recorded in `migrations`.
 
-FTS_COLUMNS = ("meta", "problems", "improvements", "platforms", "sections", "words")
+# Every FTS column holds the grams stream (tokenize.grams). Until 0004 there was a sixth, `words`
+# (jieba words of all the text): it cost 85 % of indexing time, and its looser match (a query
+# word's jieba words near each other) is now a NEAR of their gram phrases instead.
+FTS_COLUMNS = ("meta", "problems", "improvements", "platforms", "sections")
 # bm25 weight per FTS column, in FTS_COLUMNS order: a hit in what the report says about itself
 # (its problems, its platforms) counts more than the same word somewhere in a long section.
-BM25_WEIGHTS = (2.0, 3.0, 2.0, 3.0, 1.0, 1.0)
-GRAM_COLUMNS = FTS_COLUMNS[:-1]
+BM25_WEIGHTS = (2.0, 3.0, 2.0, 3.0, 1.0)
+GRAM_COLUMNS = FTS_COLUMNS
 
 FACET_COLUMNS = (
-    "agency", "province", "city", "county", "level", "year", "template", "published", "is_report",
+    "agency", "agency_key", "province", "city", "county", "level", "year", "template", "published", "is_report",
     "source_path", "source_sha256", "applications_received", "applications_granted",
     "withheld_total", "review_total", "litigation_total", "problems_count", "improvements_count",
     "platform_kinds", "checks_failed", "checks_failed_ids", "errors_count",
@@ -77,13 +81,31 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ]),
     ("0002_reports_fts", [
         # Pre-tokenised text (tokenize.py), so the plain unicode61 tokenizer only splits on spaces.
-        "CREATE VIRTUAL TABLE reports_fts USING fts5("
-        + ", ".join(FTS_COLUMNS) + ", tokenize = 'unicode61 remove_diacritics 0')",
+        # (As it was made then; 0004 replaces it.)
+        "CREATE VIRTUAL TABLE reports_fts USING fts5(meta, problems, improvements, platforms, sections, "
+        "words, tokenize = 'unicode61 remove_diacritics 0')",
     ]),
     ("0003_settings", [
         "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ]),
-    ("0004_audit_counts", [
+    ("0004_agency_key", [
+        # meta.agency_key: one value per agency across years and spellings (extractor/agency.py).
+        "ALTER TABLE reports ADD COLUMN agency_key TEXT",
+        "UPDATE reports SET agency_key = json_extract(record_json, '$.meta.agency_key')",
+        "CREATE INDEX reports_agency_key ON reports(agency_key, year)",
+    ]),
+    ("0005_source_path_index", [
+        # upserts look up the earlier records of a path (a file replaced by a new version)
+        "CREATE INDEX reports_source_path ON reports(source_path)",
+    ]),
+    ("0006_fts_grams_only", [
+        # The jieba `words` column goes; the rows come back from record_json (the tokenizer
+        # version changed with it, so _retokenise_if_needed refills the new table).
+        "DROP TABLE reports_fts",
+        "CREATE VIRTUAL TABLE reports_fts USING fts5("
+        + ", ".join(FTS_COLUMNS) + ", tokenize = 'unicode61 remove_diacritics 0')",
+    ]),
+    ("0007_audit_counts", [
         # extractor.audit.counts(record): failed check items per "kind:responsibility", as JSON
         "ALTER TABLE reports ADD COLUMN audit_counts TEXT",
         "ALTER TABLE reports ADD COLUMN source_problems INTEGER",      # items the report's own fault
@@ -94,14 +116,14 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
 
 
 def _backfill_audit_counts(conn: sqlite3.Connection) -> None:
-    """Rows indexed before 0004: their counts from the stored record."""
+    """Rows indexed before 0007: their counts from the stored record."""
     for rid, record_json in conn.execute("SELECT id, record_json FROM reports").fetchall():
         v = _audit_facets(json.loads(record_json))
         conn.execute("UPDATE reports SET audit_counts = ?, source_problems = ?, extraction_problems = ? WHERE id = ?",
                      (v["audit_counts"], v["source_problems"], v["extraction_problems"], rid))
 
 
-_BACKFILLS = {"0004_audit_counts": _backfill_audit_counts}
+_BACKFILLS = {"0007_audit_counts": _backfill_audit_counts}
 
 
 def _audit_facets(doc: dict) -> dict:
@@ -202,6 +224,7 @@ def facets(doc: dict) -> dict:
     region = _get(doc, "meta", "region") or {}
     return {
         "agency": _get(doc, "meta", "agency"),
+        "agency_key": _get(doc, "meta", "agency_key"),
         "province": region.get("province"),
         "city": region.get("city"),
         "county": region.get("county"),
@@ -256,9 +279,7 @@ def texts(doc: dict) -> dict[str, list[tuple[str, str]]]:
 
 def _fts_row(doc: dict) -> list[str]:
     by_col = texts(doc)
-    row = [" ".join(tokenize.grams(t) for _, t in by_col[c]) for c in GRAM_COLUMNS]
-    row.append(" ".join(tokenize.words(t) for c in GRAM_COLUMNS for _, t in by_col[c]))
-    return row
+    return [" ".join(tokenize.grams(t) for _, t in by_col[c]) for c in GRAM_COLUMNS]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,6 +311,7 @@ def _upsert(conn: sqlite3.Connection, doc: dict, record_json: str) -> str:
     row = conn.execute("SELECT docid, record_json FROM reports WHERE id = ?", (doc["id"],)).fetchone()
     if row and row[1] == record_json:
         return "unchanged"
+    replaced = []
     values = facets(doc)
     values["is_report"] = int(values["is_report"])
     cols = list(FACET_COLUMNS)
@@ -299,13 +321,20 @@ def _upsert(conn: sqlite3.Connection, doc: dict, record_json: str) -> str:
                      [values[c] for c in cols] + [record_json, doc["id"]])
         conn.execute("DELETE FROM reports_fts WHERE rowid = ?", (docid,))
     else:
+        # The file at this path changed (a broken PDF replaced by the good one): the record of its
+        # newest content replaces the records of the old, as in the feed's compaction.
+        replaced = conn.execute("SELECT id, docid FROM reports WHERE source_path = ? AND source_sha256 IS NOT ?",
+                                (values["source_path"], values["source_sha256"])).fetchall()
+        for old_id, old_docid in replaced:
+            conn.execute("DELETE FROM reports_fts WHERE rowid = ?", (old_docid,))
+            conn.execute("DELETE FROM reports WHERE id = ?", (old_id,))
         docid = conn.execute("SELECT COALESCE(MAX(docid), 0) + 1 FROM reports").fetchone()[0]
         conn.execute(f"INSERT INTO reports (id, docid, {', '.join(cols)}, record_json) "
                      f"VALUES (?, ?, {', '.join('?' for _ in cols)}, ?)",
                      [doc["id"], docid] + [values[c] for c in cols] + [record_json])
     conn.execute(f"INSERT INTO reports_fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})",
                  [docid] + _fts_row(doc))
-    return "updated" if row else "inserted"
+    return "updated" if row or replaced else "inserted"
 
 
 def _retokenise_if_needed(conn: sqlite3.Connection) -> int:
@@ -352,7 +381,8 @@ def build_index(feed_path, db_path, progress: Optional[Callable[[IndexStats], No
                     stats.rejected.append((lineno, str(exc)))
                 else:
                     doc = record.model_dump(mode="json")
-                    outcome = _upsert(conn, doc, json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+                    # pydantic's serializer: the same JSON as json.dumps(doc), in half the time
+                    outcome = _upsert(conn, doc, record.model_dump_json())
                     setattr(stats, outcome, getattr(stats, outcome) + 1)
                     pending += 1
                     if pending >= _BATCH:
@@ -382,6 +412,7 @@ class Hit:
     id: str
     score: Optional[float]    # FTS5 bm25: lower is better; None for a filter-only listing
     agency: Optional[str]
+    agency_key: Optional[str]
     province: Optional[str]
     city: Optional[str]
     county: Optional[str]
@@ -400,21 +431,22 @@ class Hit:
         return asdict(self)
 
 
-NEAR_WORDS = 8  # jieba words of one query word may stand this many words apart in the report
+# The jieba words of one query word may stand this many grams (characters) apart in the report:
+# about the 8 jieba words the former `words` column allowed.
+NEAR_GRAMS = 16
 
 
 def _part_expression(part: str, columns: Iterable[str], with_words: bool) -> Optional[str]:
     phrase = tokenize.gram_phrase(part)
     if phrase is None:
         return None
-    expr = "{" + " ".join(columns) + "} : (" + phrase + ")"
+    cols = "{" + " ".join(columns) + "} : "
+    expr = cols + "(" + phrase + ")"
     if with_words:
-        ws = [tokenize.quote(w) for w in tokenize.query_words(part)]
-        if len(ws) > 1:
-            expr += f" OR words : NEAR({' '.join(ws)}, {NEAR_WORDS})"
-        elif ws:
-            # Recall is that of the phrase; matching a whole jieba word ranks the report higher.
-            expr += f" OR words : {ws[0]}"
+        phrases = [p for p in (tokenize.gram_phrase(w) for w in tokenize.query_words(part)) if p]
+        if len(phrases) > 1:
+            # A report where the word is written as such matches this too, so it ranks higher.
+            expr += f" OR {cols}NEAR({' '.join(phrases)}, {NEAR_GRAMS})"
     return "(" + expr + ")"
 
 
@@ -488,7 +520,8 @@ def snippet(doc: dict, parts: list[str], columns: Iterable[str] = _SNIPPET_ORDER
     return f, _render(t, found)
 
 
-def search(db_path, query: str = "", agency: Optional[str] = None, province: Optional[str] = None,
+def search(db_path, query: str = "", agency: Optional[str] = None, agency_key: Optional[str] = None,
+           province: Optional[str] = None,
            year: Optional[int] = None, template: Optional[str] = None, level: Optional[str] = None,
            min_applications: Optional[float] = None, max_applications: Optional[float] = None,
            has_problem=None, include_non_reports: bool = False, limit: int = 10,
@@ -496,7 +529,8 @@ def search(db_path, query: str = "", agency: Optional[str] = None, province: Opt
     """Reports matching `query` and the filters, best first.
 
     `query`: words separated by spaces, all required (empty: filters only, newest first).
-    `agency`, `province`: part of the name (民政局, 河南). `year`, `template`, `level`: exact.
+    `agency`, `province`: part of the name (民政局, 河南). `agency_key`: exact (350128:平潭县人民政府),
+    or a division code alone (350128) for every agency of that place. `year`, `template`, `level`: exact.
     `min_applications`/`max_applications`: bounds on applications received; a report whose
     number is unknown is left out by either. `has_problem`: a word its problems must contain,
     or True/False for having any problem at all. `min_source_problems`: at least this many failed
@@ -511,6 +545,7 @@ def search(db_path, query: str = "", agency: Optional[str] = None, province: Opt
     expr = match_expression(query or "", problem_word)
     where, params = [], []
     for column, value, sql in (("agency", agency, "instr(r.agency, ?) > 0"),
+                               *_agency_key_filter(agency_key),
                                ("province", province, "instr(r.province, ?) > 0"),
                                ("year", year, "r.year = ?"), ("template", template, "r.template = ?"),
                                ("level", level, "r.level = ?"),
@@ -526,7 +561,7 @@ def search(db_path, query: str = "", agency: Optional[str] = None, province: Opt
         where.append("r.problems_count = 0")
     if not include_non_reports:
         where.append("r.is_report = 1")
-    cols = ("r.id, r.agency, r.province, r.city, r.county, r.level, r.year, r.template, r.published, "
+    cols = ("r.id, r.agency, r.agency_key, r.province, r.city, r.county, r.level, r.year, r.template, r.published, "
             "r.source_path, r.applications_received, r.problems_count, r.source_problems, r.record_json")
     first = "r.source_problems IS NULL, r.source_problems DESC, " if sort == "source_problems" else ""
     if expr:
@@ -548,7 +583,7 @@ def search(db_path, query: str = "", agency: Optional[str] = None, province: Opt
     parts = (query or "").split()
     hits = []
     for row in rows:
-        (rid, ag, prov, city, county, level_, yr, tmpl, pub, src, apps, nprob, nsource, record_json, score) = row
+        (rid, ag, key, prov, city, county, level_, yr, tmpl, pub, src, apps, nprob, nsource, record_json, score) = row
         doc = json.loads(record_json)
         if parts:
             where_found, text = snippet(doc, parts)
@@ -556,11 +591,61 @@ def search(db_path, query: str = "", agency: Optional[str] = None, province: Opt
             where_found, text = snippet(doc, [problem_word], ("problems",))
         else:
             where_found, text = None, ""
-        hits.append(Hit(id=rid, score=score, agency=ag, province=prov, city=city, county=county,
+        hits.append(Hit(id=rid, score=score, agency=ag, agency_key=key, province=prov, city=city, county=county,
                         level=level_, year=yr, template=tmpl, published=pub, source_path=src,
                         applications_received=apps, problems_count=nprob, field=where_found,
                         snippet=text, source_problems=nsource))
     return hits
+
+
+def _agency_key_filter(key: Optional[str]) -> list[tuple[str, Optional[str], str]]:
+    if key is None:
+        return []
+    if ":" in key:
+        return [("agency_key", key, "r.agency_key = ?")]
+    return [("agency_key", key + ":", "instr(r.agency_key, ?) = 1")]
+
+
+@dataclass
+class AgencyYear:
+    """One report of an agency, with its main figures (None where the report prints none)."""
+    agency_key: Optional[str]
+    year: Optional[int]
+    agency: Optional[str]
+    template: Optional[str]
+    applications_received: Optional[float]   # table 三 new_received.total (legacy: 收到申请数)
+    results_total: Optional[float]           # table 三 results_total.total, the year's outcomes
+    carried_to_next_year: Optional[float]    # table 三 carried_to_next_year.total
+    review_total: Optional[float]
+    litigation_total: Optional[float]
+    checks_failed: int
+    id: str
+    source_path: Optional[str]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def agency_years(db_path, agency_key: str, include_non_reports: bool = False) -> list[AgencyYear]:
+    """Every indexed report of one agency (`agency_key` exact, or a division code alone for all
+    agencies of that place), oldest year first: the agency's series with its main figures."""
+    ((_, value, cond),) = _agency_key_filter(agency_key)
+    params = [value]
+    sql = ("SELECT r.agency_key, r.year, r.agency, r.template, r.applications_received, r.review_total, "
+           "r.litigation_total, r.checks_failed, r.id, r.source_path, "
+           "json_extract(r.record_json, '$.tables.applications.rows.results_total.total'), "
+           "json_extract(r.record_json, '$.tables.applications.rows.carried_to_next_year.total') "
+           f"FROM reports r WHERE {cond}" + ("" if include_non_reports else " AND r.is_report = 1")
+           + " ORDER BY r.agency_key, r.year IS NULL, r.year, r.id")
+    conn = _connect_ro(db_path)
+    try:
+        rows = conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+    return [AgencyYear(agency_key=k, year=y, agency=a, template=t, applications_received=apps,
+                       results_total=res, carried_to_next_year=carried, review_total=rev,
+                       litigation_total=lit, checks_failed=cf, id=i, source_path=src)
+            for k, y, a, t, apps, rev, lit, cf, i, src, res, carried in rows]
 
 
 def index_summary(db_path) -> dict:

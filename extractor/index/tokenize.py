@@ -1,15 +1,19 @@
-"""Chinese text → the token streams the FTS5 index stores, and queries → FTS5 expressions.
+"""Chinese text → the token stream the FTS5 index stores, and queries → FTS5 expressions.
 
 SQLite cannot load a Chinese tokenizer from Python, and its trigram tokenizer finds nothing for
 a 2-character query (低保, 复议), so text is pre-tokenised here and stored space-separated in an
-FTS5 table using the plain `unicode61` tokenizer. Two streams are made (docs/search.md):
+FTS5 table using the plain `unicode61` tokenizer (docs/search.md):
 
-* grams: one token per CJK character — the character and the next one of the same run (a
-  bigram), or the character alone at the end of the run. A query word of n ≥ 2 characters is the
-  phrase of its n-1 bigrams, which matches exactly where the word occurs as a substring; one
-  character is a prefix query. Letters and digits stay whole words.
-* words: jieba `cut_for_search` words, used for a looser match (the words of a query near each
-  other) and to rank a report higher where the query is a real word of it.
+* grams: one token per CJK character, and a BREAK token where one run of CJK characters ends
+  and the next begins with only punctuation or spaces between them (低，保 → 低 BREAK 保). A query
+  word is the phrase of its tokens, which matches exactly where the word occurs as a substring
+  and never across punctuation. Letters and digits stay whole words.
+
+  (Until "grams-2" the tokens were overlapping bigrams plus a jieba `words` stream; characters
+  index 3× faster than bigrams in FTS5 and jieba took 85 % of indexing: docs/performance.md.)
+
+Queries are cut by jieba into words (`query_words`) for the looser match, the words near each
+other (sqlite_index.py); the report text is never given to jieba.
 
 Both sides normalise the same way (NFKC per character, lower case), so full-width digits and
 letters match half-width ones. `find_spans` reproduces the grams match on the original text so
@@ -24,10 +28,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # Bump when the token streams change: an index built with another version is re-tokenised.
-TOKENIZER_VERSION = "grams-words-1"
-# jieba's HMM guesses words missing from its dictionary; off, indexing is about twice as fast and
-# an unknown name (平桥) is cut into characters the same way in the report and in the query.
+TOKENIZER_VERSION = "chars-1"
+# jieba's HMM guesses words missing from its dictionary; off, an unknown name (平桥) is cut into
+# its characters, which is what the looser match then looks for.
 JIEBA_HMM = False
+# Between two CJK runs: a private-use character, which unicode61 keeps as a token (category Co)
+# and which report text never yields (normalised text drops it as a non-alphanumeric).
+BREAK = "\ue000"
 
 
 def is_cjk(ch: str) -> bool:
@@ -101,10 +108,9 @@ def _cached_units(text: str) -> tuple[Unit, ...]:
 def _gram_tokens(us: list[Unit]) -> list[str]:
     toks = []
     for i, u in enumerate(us):
-        if u.cjk and i + 1 < len(us) and us[i + 1].cjk and us[i + 1].run == u.run:
-            toks.append(u.text + us[i + 1].text)
-        else:
-            toks.append(u.text)
+        toks.append(u.text)
+        if u.cjk and i + 1 < len(us) and us[i + 1].cjk and us[i + 1].run != u.run:
+            toks.append(BREAK)
     return toks
 
 
@@ -124,17 +130,21 @@ _TOKEN_RE = re.compile(f"([{_CJK_CLASS}]+)|((?:(?![{_CJK_CLASS}])[^\\W_])+)")
 
 
 def grams(text: str) -> str:
-    """The grams stream of `text`: one token per CJK character (bigram or run-final unigram).
+    """The grams stream of `text`: its CJK characters, letter/digit words and run BREAKs.
 
     The same tokens as `units` gives (tests check it on every fixture), made with one
     translate and one regex because indexing spends its time here."""
     out = []
-    for m in _TOKEN_RE.finditer(text.translate(_NORM)):
-        run = m.group(1)
+    prev_run = False
+    for run, word in _TOKEN_RE.findall(text.translate(_NORM)):
         if run:
-            out.extend(run[i:i + 2] for i in range(len(run)))  # the last slice is the lone final char
+            if prev_run:
+                out.append(BREAK)  # two runs with only punctuation between them
+            out.append(" ".join(run))
+            prev_run = True
         else:
-            out.append(m.group(2))
+            out.append(word)
+            prev_run = False
     return " ".join(out)
 
 
@@ -161,11 +171,6 @@ def _keep_word(w: str) -> bool:
     return w.isalnum()
 
 
-def words(text: str) -> str:
-    """The words stream: jieba search-mode words of `text`, punctuation and spaces dropped."""
-    return " ".join(w for w in _jieba().cut_for_search(_normalise(text), HMM=JIEBA_HMM) if _keep_word(w))
-
-
 def query_words(part: str) -> list[str]:
     """A query word cut by jieba into the words it is made of (precise mode, a partition)."""
     return [w for w in _jieba().cut(_normalise(part), HMM=JIEBA_HMM) if _keep_word(w)]
@@ -176,27 +181,9 @@ def quote(token: str) -> str:
 
 
 def gram_phrase(part: str) -> str | None:
-    """The FTS5 phrase matching `part` in a grams column, or None when it has nothing to match.
-
-    Bigrams within a CJK run; the run-final unigram when the query goes on after the run (so the
-    document run must end there too); a lone CJK character at the end is a prefix, since in the
-    document it is the first half of some bigram.
-    """
-    us = units(part)
-    if not us:
-        return None
-    toks: list[str] = []
-    for i, u in enumerate(us):
-        nxt = us[i + 1] if i + 1 < len(us) else None
-        if u.cjk and nxt is not None and nxt.cjk and nxt.run == u.run:
-            toks.append(quote(u.text + nxt.text))
-        elif u.cjk and nxt is None and (i == 0 or not us[i - 1].cjk or us[i - 1].run != u.run):
-            toks.append(quote(u.text) + "*")  # a run of one character, last in the query
-        elif u.cjk and nxt is None:
-            pass  # the last character of a longer run is already in the final bigram
-        else:
-            toks.append(quote(u.text))
-    return " + ".join(toks)
+    """The FTS5 phrase matching `part` in a grams column, or None when it has nothing to match."""
+    toks = _gram_tokens(units(part))
+    return " + ".join(quote(t) for t in toks) if toks else None
 
 
 def find_spans(text: str, part: str) -> list[tuple[int, int]]:

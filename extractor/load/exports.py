@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 from typing import Iterator
 
 from ..document import Document, LoadError
 from . import register
 from . import text as text_loader
+from ..detect import detect_template, not_report_reason
+from ..textutil import fold_width
 
 CONTENT_COLUMNS = ("内容", "content", "text", "body", "正文")
 TITLE_COLUMNS = ("标题", "title")
@@ -24,35 +25,15 @@ TITLE_COLUMNS = ("标题", "title")
 FIELD_NAMES = {"时间": "发布时间", "发布日期": "发布时间", "日期": "发布时间", "date": "发布时间",
                "published": "发布时间", "访问地址": "原文链接", "url": "原文链接", "link": "原文链接",
                "来源": "发布机构", "source": "发布机构", "一级类别": "栏目", "category": "栏目"}
-MIN_CONTENT = 50  # characters of content below which a row holds no report text
-
-_WEBSITE_REPORT = re.compile(r"网站工作年度报表|政府网站年度工作报表|网站工作年报|网站年度报表")
-_RULE_OF_LAW = re.compile(r"法治政府建设")
-_DISCLOSURE = re.compile(r"信息公开|政务公开")
-# 年度报 also catches titles the scraper cut short (…工作年度报...); 本报告 is how reports name themselves.
-_ANNUAL = re.compile(r"年度报告|年度报|年报|工作报告|统计表|本报告")
-# The outline every generation of the report follows; three of its topics make a report even
-# when no word says so (a 2013 report titled 政府信息公开总结, a 2019 one cut to 年度报...).
-_OUTLINE = (re.compile(r"总体情况|概述|基本情况"), re.compile(r"主动公开"), re.compile(r"依申请公开|申请公开"),
-            re.compile(r"行政复议|行政诉讼"), re.compile(r"存在的?主要问题|存在问题|改进措施|改进情况"))
 
 
 def classify(title: str | None, content: str) -> str | None:
-    """Why a scraped row is not a 政府信息公开 annual report, or None when it is one."""
-    title = title or ""
-    if _WEBSITE_REPORT.search(title) or _WEBSITE_REPORT.search(content[:300]):
-        return "a 政府网站工作年度报表 (website statistics form), not a 政府信息公开 annual report"
-    if _RULE_OF_LAW.search(title) or _RULE_OF_LAW.search(content[:200]):
-        return "a 法治政府建设 report, not a 政府信息公开 annual report"
-    body = re.sub(r"\s+", "", content)
-    if len(body) < MIN_CONTENT:
-        return f"no report text: content has {len(body)} characters"
-    both = f"{title}\n{content}"
-    outline = sum(bool(p.search(content)) for p in _OUTLINE)
-    if not (_DISCLOSURE.search(both) and (_ANNUAL.search(both) or outline >= 3)):
-        return ("does not read as a 政府信息公开 annual report (no 信息公开/政务公开 with "
-                "年度报告/年报/工作报告/统计表, nor the report's outline)")
-    return None
+    """Why a scraped row is not a 政府信息公开 annual report, or None when it is one: the one
+    decision every document gets (detect.not_report_reason, phrases in template/report_shape.csv),
+    made here on the row's text before its tables are read."""
+    # a row holding a statistical table's headers has the report's tables (read later)
+    has_tables = detect_template(fold_width(content))[0] != "none"
+    return not_report_reason(title, content, has_tables=has_tables)
 
 
 def _pick(columns: list[str], wanted: tuple[str, ...]) -> str | None:

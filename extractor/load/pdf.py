@@ -177,6 +177,51 @@ def _render(items: list[_Item]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_INCOMPLETE = ("the file is incomplete: it ends before the PDF does (a download that did not "
+               "finish?); download it again")
+
+
+def _ends_complete(data: bytes) -> bool:
+    """A whole PDF ends with %%EOF (trailing padding aside); a cut-off download does not."""
+    return b"%%EOF" in data.rstrip(b"\x00 \t\r\n")[-4096:]
+
+
+def _any_text(pdf) -> bool:
+    try:
+        return any(page.chars for page in pdf.pages)
+    except Exception:  # noqa: BLE001 - a page that cannot be parsed has no text to offer
+        return False
+
+
+def _check_bytes(data: bytes) -> None:
+    """Files that are no PDF at all, said as such before pdfminer is asked."""
+    if not data.strip():
+        raise LoadError("empty file: 0 bytes of PDF" if not data else "empty file: only whitespace")
+    head = data[:1024]
+    if b"%PDF-" not in head:
+        low = head.lstrip().lower()
+        if low.startswith((b"<!doctype", b"<html", b"<?xml", b"<head")):
+            raise LoadError("not a PDF: the file is a web page saved with a .pdf name (a failed download?)")
+        raise LoadError("not a PDF: the file does not start with %PDF- (a wrong name, or a failed download)")
+
+
+def open_error_message(exc: BaseException, data: bytes) -> str:
+    """What a user should read when pdfplumber cannot open the file: the problem, not the library.
+
+    pdfplumber wraps pdfminer's exceptions in PdfminerException (the real one in args[0])."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    names = " ".join(type(e).__name__ for e in (exc, inner))
+    text = f"{inner}"
+    if "Password" in names or "Encrypt" in names or "password" in text.lower():
+        return ("password-protected PDF: it cannot be read without its password; save an unprotected "
+                "copy (or print it to PDF) and run again")
+    if "EOF" in names or "EOF" in text or not _ends_complete(data):
+        return _INCOMPLETE
+    if "No /Root" in text:
+        return "damaged PDF: it has no document catalogue (/Root), so no page can be found; get the file again"
+    return f"damaged PDF: it cannot be opened ({text or type(inner).__name__})"
+
+
 @register(".pdf")
 def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
     import io
@@ -186,16 +231,16 @@ def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
     # Warnings that mean content is missing start with "error:" (record.py makes them errors).
     warnings: list[str] = []
     items: list[_Item] = []
+    _check_bytes(data)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises a zoo of types for damaged or encrypted files
-        name = type(exc).__name__
-        if "Password" in name or "Encrypt" in name:
-            raise LoadError("encrypted PDF: it needs a password to open")
-        raise LoadError(f"cannot open PDF: {name} {exc}".strip())
+        raise LoadError(open_error_message(exc, data)) from None
     with pdf:
         if not pdf.pages:
             raise LoadError("PDF has no pages")
+        if not _ends_complete(data) and not _any_text(pdf):
+            raise LoadError(_INCOMPLETE)  # cut short: no page kept its text (not a scan)
         empty_pages = []
         for n, page in enumerate(pdf.pages, 1):
             try:
@@ -218,5 +263,7 @@ def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
         warnings.append("error: pdf: some characters have no Unicode mapping in the PDF's fonts and read as (cid:N)")
     if not text.strip():
         raise LoadError("no text layer: this PDF is scanned images; OCR is needed")
+    if not _ends_complete(data):
+        warnings.append("error: pdf: " + _INCOMPLETE.replace("download it again", "what is read may lack its last pages"))
     yield Document(text=text, path=str(path), sha256=sha, format="pdf", encoding=None,
                    warnings=warnings)

@@ -5,9 +5,10 @@ front-matter header naming it and its version, then a `## system` and a `## user
 part holds `{{report}}`, where the report text goes, between <report> tags. The prompt hash is
 the sha256 of the file's bytes: any edit changes it, and so the cache key.
 
-The model sees sections 一 (overview), 五 (problems_improvements) and 六 (other) only, with any
-table-like lines removed; when the report has no 五 the whole text minus table-like lines is sent.
-Either way the text is cut to `max_chars` at paragraph or sentence boundaries, 五 first.
+The model sees what its fields need: all of 五 (problems_improvements) and 六 (other), and the
+paragraphs of 一 (overview) that name a platform, a problem or a figure, with table-like lines
+removed; when the report has no 五 the whole text minus table-like lines is sent. Only past the
+`max_chars` ceiling is the text cut, 五 and 六 first. `Selection.omitted` says what was left out.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from ..models import Sections
 
 DEFAULT_PROMPT = "narrative.v1.md"
-DEFAULT_MAX_CHARS = 6000
+DEFAULT_MAX_CHARS = 12000  # a ceiling for the context window, not a budget: 五 and 六 are sent whole
 REPORT_OPEN, REPORT_CLOSE = "<report>", "</report>"
 
 
@@ -162,41 +163,96 @@ def truncate(text: str, limit: int) -> str:
     return cut
 
 
-def select_input(text: str, sections: Sections | None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """The report text the model is shown: 一, 五, 六 without tables, else the whole text."""
-    parts = []
+PROBLEM_WORDS = re.compile(r"问题|不足|短板|薄弱|差距|有待|仍需|亟需|欠缺|滞后|不够|不到位|不平衡|整改")
+FIGURE = re.compile(r"\d")
+LONG_PARAGRAPH = 300  # characters: a longer paragraph of 一 is weighed sentence by sentence
+_SENTENCE_END = re.compile(r"(?<=[。！？；;!?])")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The text a model is shown, and what of the report was left out of it."""
+    text: str
+    report_chars: int
+    omitted: tuple[str, ...] = ()
+
+    def summary(self) -> dict:
+        return {"sent_chars": len(self.text), "report_chars": self.report_chars, "omitted": list(self.omitted)}
+
+
+def _platform_terms() -> re.Pattern:
+    from . import rules  # the platform lexicon the rules backend uses
+    return rules._TERM
+
+
+def overview_units(body: str) -> list[str]:
+    """Paragraphs of 一, a long one cut into its sentences."""
+    units = []
+    for para in body.split("\n"):
+        para = para.strip()
+        if not para:
+            continue
+        if len(para) <= LONG_PARAGRAPH:
+            units.append(para)
+        else:
+            units.extend(s.strip() for s in _SENTENCE_END.split(para) if s.strip())
+    return units
+
+
+def overview_for_fields(body: str) -> tuple[str, int, int]:
+    """The paragraphs (or sentences) of 一 that name a platform, a problem or a figure:
+    (text, units kept, units in all)."""
+    terms = _platform_terms()
+    units = overview_units(body)
+    kept = [u for u in units if terms.search(u) or PROBLEM_WORDS.search(u) or FIGURE.search(u)]
+    return "\n".join(kept), len(kept), len(units)
+
+
+def select_input(text: str, sections: Sections | None, max_chars: int = DEFAULT_MAX_CHARS) -> Selection:
+    """What the model is shown: all of 五 and 六 and the parts of 一 the fields need, tables
+    removed; without a 五, the whole text minus tables. Cut to `max_chars` only past that
+    ceiling; the Selection says what was left out."""
+    omitted: list[str] = ["tables (the statistical tables are read deterministically)"]
     if sections is not None and sections.problems_improvements is not None:
-        budget = {"problems_improvements": int(max_chars * 0.6), "other": int(max_chars * 0.1)}
-        chosen = {}
-        for key in ("problems_improvements", "other", "overview"):
+        parts: list[tuple[str, str, str]] = []   # (key, heading, body)
+        for key in ("overview", "problems_improvements", "other"):
             sec = getattr(sections, key)
             if sec is None:
                 continue
             body = strip_tables(sec.text)
-            if not body:
-                continue
-            chosen[key] = (sec.heading, body)
-        used = 0
-        for key in ("problems_improvements", "other"):
-            if key in chosen:
-                heading, body = chosen[key]
-                body = truncate(body, budget[key])
-                chosen[key] = (heading, body)
-                used += len(heading) + len(body) + 2
-        if "overview" in chosen:
-            heading, body = chosen["overview"]
-            chosen["overview"] = (heading, truncate(body, max(0, max_chars - used - len(heading) - 2)))
-        for key in ("overview", "problems_improvements", "other"):
-            if key in chosen and chosen[key][1]:
-                parts.append(chosen[key][0] + "\n" + chosen[key][1])
-        if parts:
-            return "\n\n".join(parts)
+            if key == "overview" and body:
+                body, kept, total = overview_for_fields(body)
+                if kept < total:
+                    omitted.append(f"overview: {total - kept} of {total} paragraphs or sentences "
+                                   f"(no platform, problem or figure named)")
+            if body:
+                parts.append((key, sec.heading, body))
+        for key in ("active_disclosure", "applications", "review_litigation"):
+            if getattr(sections, key) is not None:
+                omitted.append(f"{key} (a table section)")
+        total_len = sum(len(h) + len(b) + 3 for _, h, b in parts)
+        if total_len > max_chars:
+            # Past the ceiling: 五 and 六 first, then what of 一 still fits.
+            budget, cut = max_chars, {}
+            for key, heading, body in sorted(parts, key=lambda p: p[0] == "overview"):
+                room = max(0, budget - len(heading) - 3)
+                cut[key] = truncate(body, room) if room else ""
+                if len(cut[key]) < len(body):
+                    omitted.append(f"{key}: cut at {len(cut[key])} of {len(body)} characters "
+                                   f"(the {max_chars}-character ceiling)")
+                budget -= len(heading) + len(cut[key]) + 3
+            parts = [(k, h, cut[k]) for k, h, _ in parts]
+        chosen = [h + "\n" + b for _, h, b in parts if b]
+        if chosen:
+            return Selection("\n\n".join(chosen), len(text), tuple(omitted))
     body = strip_tables(text)
     if len(body) <= max_chars:
-        return body
+        return Selection(body, len(text), tuple(omitted))
     # Keep the start (the overview) and the end (problems and plans come last).
     head = truncate(body, int(max_chars * 0.4))
     tail_start = len(body) - (max_chars - len(head) - 8)
     nl = body.find("\n", tail_start)
     tail = body[nl + 1:] if 0 <= nl < tail_start + 200 else body[tail_start:]
-    return head + "\n……\n" + tail
+    omitted.append(f"the middle of the text: {len(body) - len(head) - len(tail)} characters "
+                   f"(no section 五 found; the {max_chars}-character ceiling)")
+    return Selection(head + "\n……\n" + tail, len(text), tuple(omitted))

@@ -9,7 +9,9 @@ where the plans begin (下一步, 下阶段, 今后, 改进措施, 针对以上�
 after is measures. Each part is itemised by the report's own enumeration (一是/二是, （一）（二）,
 1、2、, ①②, 第一、第二), the family whose chain 1, 2, 3… starts first; a part without one is split
 into clauses, kept when they carry a problem cue (有待, 不够, 仍需, 薄弱…) or, for measures, open
-with a measure verb (加强, 完善, 推进…).
+with a measure verb (加强, 完善, 推进…). The word lists are data: data/cues.csv (one `list` column
+naming what each phrase is for) and data/platforms.csv (the channel lexicon); docs/narrative.md
+says how each list is used.
 
 Platforms come from a lexicon of channel names (门户网站 → website, 微信公众号 → wechat …) found
 in the prose (table lines excluded), one item per channel, with the count of items published on
@@ -17,11 +19,33 @@ it when the same clause says so (门户网站全年公开政府信息10条 → 1
 """
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from ..models import Evidence, Finding, Platform, Sections
 from .prompts import is_table_line
+
+DATA = Path(__file__).with_name("data")
+
+
+@lru_cache(maxsize=None)
+def _rows(name: str) -> tuple[dict, ...]:
+    with open(DATA / name, encoding="utf-8", newline="") as fh:
+        return tuple(csv.DictReader(fh))
+
+
+def cue_words(kind: str) -> list[str]:
+    """The phrases of one list in data/cues.csv (problem cues, measure verbs, announcements…)."""
+    return [r["phrase"] for r in _rows("cues.csv") if r["list"] == kind]
+
+
+def _alternation(words: list[str]) -> str:
+    # longest first, so that 仍然存在 wins over 存在 where both start at one place
+    return "|".join(re.escape(w) for w in sorted(dict.fromkeys(words), key=lambda w: (-len(w), w)))
+
 
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
@@ -69,8 +93,9 @@ def _sentence_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
         elif ch == "\n":
             prev = text[s:i].rstrip()
             nxt = text[i + 1:min(end, i + 12)]
+            line = text[text.rfind("\n", 0, i) + 1:i].strip()  # the whole printed line
             if (not prev or prev[-1] in _HARD_END + "：:" or not nxt.strip() or nxt[:1] == "\n"
-                    or _MARKER_START.match(nxt) or len(prev.splitlines()[-1].strip()) <= 16):
+                    or _MARKER_START.match(nxt) or len(line) <= 16):
                 cut = True
             i += 1
         else:
@@ -114,6 +139,8 @@ FAMILIES: list[tuple[str, re.Pattern]] = [
     ("paren_cn", re.compile(r"[（(]\s*([一二三四五六七八九十]{1,2})\s*[)）]")),
     ("paren_num", re.compile(r"[（(]\s*(\d{1,2})\s*[)）]")),
     ("num", re.compile(_B + r"(\d{1,2})\s*[、.．](?!\d)", re.M)),
+    # 1、 run into the words before it (行为1、加强…), as whitespace-stripped web text prints it
+    ("num_run_in", re.compile(r"(?<![\d.．A-Za-z%])(\d{1,2})、(?!\d)")),
     ("circled", re.compile(r"([①②③④⑤⑥⑦⑧⑨⑩])")),
     ("di", re.compile(_B + r"第([一二三四五六七八九十]{1,2})[，,、：:是]", re.M)),
     ("cn_dun", re.compile(_B + r"([一二三四五六七八九十]{1,2})\s*[、．]", re.M)),
@@ -130,6 +157,9 @@ class Marker:
     n: int
 
 
+ITEM_MIN = 4  # characters between two enumerators: 1、2、3月 is no enumeration
+
+
 def _chain(text: str, a: int, b: int, pattern: re.Pattern) -> list[Marker]:
     found = []
     for m in pattern.finditer(text, a, b):
@@ -142,7 +172,7 @@ def _chain(text: str, a: int, b: int, pattern: re.Pattern) -> list[Marker]:
             continue
         chain = [m]
         for nxt in found[i + 1:]:
-            if nxt.n == chain[-1].n + 1:
+            if nxt.n == chain[-1].n + 1 and nxt.start - chain[-1].body >= ITEM_MIN:
                 chain.append(nxt)
             elif nxt.n == 1:
                 break
@@ -166,30 +196,27 @@ def enumeration(text: str, a: int, b: int) -> list[Marker]:
 # ------------------------------------------------------------------------------------------
 # Problems and improvements
 
-PROBLEM_CUE = re.compile(
-    r"有待|不够|不足|仍需|还需|尚需|亟需|亟待|需要进一步|需进一步|仍有|仍然存在|还存在|仍存在|欠缺|缺乏|缺少|"
-    r"较少|偏少|较弱|偏弱|薄弱|不高|不强|不到位|不及时|不完善|不规范|不健全|不充分|不平衡|不均衡|不全面|不深入|"
-    r"不准确|不统一|不明显|不畅|滞后|单一|差距|参差不齐|难以|无法|不能满足|流于形式|不严|不细|不实|较低|偏低|"
-    r"问题|短板|弱项|提升的空间|提升空间|改进的空间|还不|尚不|尚未|仍不")
+# Words that mark a clause as admitting a problem (有待, 不够, 薄弱…): data/cues.csv, list "problem".
+PROBLEM_CUE = re.compile(_alternation(cue_words("problem")))
 PLAN_CUE = re.compile(
     r"下一步|下阶段|下一阶段|下一年度?|下年度?|明年|来年|今后|(?<![待需应须要])改进措施|改进情况|改进工作|"
     r"整改措施|改进方向|(?:作|做)(?:进一步的?)?改进|以下改进|如下改进|针对(?:以上|上述|这些|存在的|此|问题)|"
-    r"工作(?:打算|计划|重点|思路|安排|举措)|努力方向|采取(?:以下|如下)|(?:打算|计划)如下|"
+    r"(?:^|(?<=[，,：:\s])|(?<=下一步)|(?<=下阶段)|(?<=年度)|(?<=年)|(?<=今后))(?:的)?工作(?:打算|计划|重点|思路|安排|举措)|努力方向|采取(?:以下|如下)|(?:打算|计划)如下|"
     r"20\d\d年[，, ]*(?:我|本|全|市|县|区|省)[^。；]{0,12}将")
-MEASURE_VERB = re.compile(
-    r"^(?:继续|进一步|持续|不断|切实|全面|着力|努力|积极|认真|更加|大力|深入|扎实|抓紧|尽快|加快|逐步|依法|主动|及时|"
-    r"要|将|应|需)*"
-    r"(?:加强|加大|加快|完善|健全|建立|提升|提高|推进|推动|深化|规范|强化|做好|做实|落实|优化|拓展|拓宽|丰富|"
-    r"创新|配齐|配强|定期|组织|开展|扩大|严格|坚持|及时|继续|着力|抓好|抓实|探索|充实|注重|增强|畅通|细化|明确|"
-    r"建设|夯实|压实|聚焦|围绕|突出|狠抓|改进|提升|发挥|用好|打造|开设|开通|整合|梳理|更新|督促|指导|培训|"
-    r"学习|借鉴|立足|贯彻|执行|实行|实施|保障|维护|加以|努力|扩充|增加|补充|确立|构建|营造|拓|搭建|运用|利用|采取|"
-    r"妥善|认真|重新|调整|设计|开发|做到|接受)")
+# A measure opens with a measure verb (加强, 完善…), after adverbs (进一步, 持续…) and modals (将, 要).
+MEASURE_VERB = re.compile("^(?:" + _alternation(cue_words("measure_adverb")) + ")*(?:"
+                          + _alternation(cue_words("measure_verb")) + ")")
+# 提升…水平, 保障…知情权: the aim of the measure before it
+_OUTCOME = re.compile("^(?:" + _alternation(cue_words("measure_adverb")) + ")*(?:"
+                      + _alternation(cue_words("outcome_verb")) + ").{0,16}(?:"
+                      + _alternation(cue_words("outcome_noun")) + ")$")
+_PLEDGE = re.compile(_alternation(cue_words("not_measure")))   # 坚持以人民为中心: no measure
 PURPOSE = re.compile(r"^(?:确保|以便|从而|使|为了?|切实保障|保证|推动[^，。]*服务)")
 INTRO = re.compile(r"(?:问题|不足|方面|如下|以下|空间|差距|措施|打算|计划|重点|情况)[：:]?$|^(?:主要(?:是|有|表现在|体现在)|具体(?:是|如下)|一是|如)$")
 _LEADIN = re.compile(r"^(?:其?[一二三四五六七八九十]{1,2}是|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]|\d{1,2}\s*[、.．]|"
                      r"[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]{1,2}[，,、：:是]?|[一二三四五六七八九十]{1,2}\s*[、．])\s*")
 _TEXT_LEADIN = re.compile(r"^(?:主要(?:是|有|表现为|表现在|体现在)|具体(?:是|为)|如|今后|下一步|同时|此外|另外|"
-                          r"[^，,。；]{0,12}?(?:我局|我委|我厅|我办|我们|本局|本机关|民政局)将?|将|要)[，,：: ]*")
+                          r"[^，,。；]{0,12}?(?:我[市县区省州旗镇乡局委厅办院部署会]|我们|本[市县区局委厅办]|本机关|民政局)将?|将|要)[，,：: ]*")
 _HEADING_CUT = re.compile(r"存在的?主要问题(?:及改进(?:情况|措施))?|主要问题(?:及|和)?(?:改进(?:情况|措施))?|"
                           r"存在的?问题(?:及改进(?:情况|措施))?|问题及改进(?:情况|措施)?|不足(?:之处)?|改进措施")
 _FALLBACK_HEAD = re.compile(r"(?:^|\n|\s)[#\s]*(?:[（(]?[一二三四五六七八九十]{1,2}[)）、．.]?\s*)?"
@@ -249,8 +276,13 @@ def _split_plans(text: str, a: int, b: int) -> int:
 
 
 EVIDENCE_TARGET = 12   # quotes grow clause by clause until they hold this many characters
-TEXT_TARGET = 16       # statements likewise (a heading-like first sentence takes the next one along)
-HEADING_EXTEND = 0     # (measured: a heading item reads best as the heading alone; >0 lets a short first sentence take the next one)
+TEXT_TARGET = 16       # statements likewise
+# An item whose first sentence is this short is a heading (（二）规范内容建设。): its statement is
+# the heading and the start of the sentence after it, which says what the heading means.
+# (Measured on the labels: 10 scores best; labels of longer headings summarise the whole item.)
+HEADING_MAX = 10
+HEADING_BODY = 14      # characters of that next sentence taken (whole clauses, at least one)
+HEADING_QUOTE = 24     # and as many added to the quote
 
 
 def _cjk_len(s: str) -> int:
@@ -273,13 +305,21 @@ def _grow(text: str, clauses: list[tuple[int, int]], target: int, limit: int) ->
     return _trim(text, a, end)
 
 
+_CIRCUMSTANCE = re.compile("(?:" + _alternation(cue_words("circumstance")) + ")")
+
+
 def _item_finding(text: str, a: int, b: int, short_ok: bool = False) -> Finding | None:
     """An item that starts at `a` (its enumerator, if any) and runs to `b`."""
     sents = _sentence_bounds(text, a, b)
     if not sents:
         return None
     s0, s1 = sents[0]
-    ev = _grow(text, _clauses(text, s0, s1), EVIDENCE_TARGET, EVIDENCE_MAX)
+    clauses = _clauses(text, s0, s1)
+    if len(clauses) > 1 and _CIRCUMSTANCE.match(_LEADIN.sub("", text[clauses[0][0]:clauses[0][1]])):
+        # "二是根据…新要求，健全完善政务公开制度": the measure is what follows the 根据 clause
+        s0 = clauses[1][0]
+        clauses = clauses[1:]
+    ev = _grow(text, clauses, EVIDENCE_TARGET, EVIDENCE_MAX)
     if ev is None:
         return None
     e0, e1 = ev
@@ -288,12 +328,23 @@ def _item_finding(text: str, a: int, b: int, short_ok: bool = False) -> Finding 
     quote = text[e0:e1]
     if _cjk_len(_LEADIN.sub("", quote)) < (4 if short_ok else 5):
         return None
-    # the statement: the item's words without the enumerator, a heading taking its next sentence
-    body_clauses = _clauses(text, s0, s1)
-    if _cjk_len(text[s0:s1]) < HEADING_EXTEND and len(sents) > 1:
-        body_clauses += _clauses(text, *sents[1])
-    st = _grow(text, body_clauses, TEXT_TARGET, 200)
+    # the statement: the item's words without the enumerator; a heading takes its next sentence
+    st = _grow(text, _clauses(text, s0, s1), TEXT_TARGET, 200)
     statement = _statement(text[st[0]:st[1]]) if st else _statement(quote)
+    if _cjk_len(text[s0:s1]) < HEADING_MAX and len(sents) > 1:
+        b0, b1 = _grow(text, _clauses(text, *sents[1]), HEADING_BODY, EVIDENCE_MAX) or sents[1]
+        body = _statement(text[b0:b1])
+        room = TEXT_MAX - len(statement) - 1
+        if len(body) > room:  # cut at a list comma where there is one
+            cut = max(body.rfind("、", 0, room), body.rfind("，", 0, room))
+            body = body[:cut] if cut >= room // 2 else body[:room]
+        if body and room >= 4 and not _LEADIN.match(text[b0:b1]):
+            statement = statement + "，" + body
+            if HEADING_QUOTE and b0 - e0 <= EVIDENCE_MAX:
+                q1 = _grow(text, _clauses(text, *sents[1]), HEADING_QUOTE, EVIDENCE_MAX - (b0 - e0))
+                if q1:
+                    e1 = q1[1]
+                    quote = text[e0:e1]
     return Finding(text=statement, evidence=quote, span=Evidence(start=e0, end=e1, match="exact"))
 
 
@@ -328,27 +379,61 @@ def _listed_problems(text: str, a: int, b: int) -> list[tuple[int, int]] | None:
     if not m:
         return None
     l0, l1 = m.span("list")
-    pieces, s = [], l0
-    for i in range(l0, l1 + 1):
-        if i == l1 or text[i] in "、，,":
-            if text[s:i].strip():
-                pieces.append(_trim(text, s, i))
-            s = i + 1
-    keep = [p for p in pieces if PROBLEM_CUE.search(text[p[0]:p[1]]) and _cjk_len(text[p[0]:p[1]]) >= 4
-            and not _generic(text[p[0]:p[1]])]
-    if len(keep) < 2:
+    pieces = []
+    for c0, c1 in _split(text, l0, l1, "，,"):
+        # 、 joins facets of one problem (不同源、不便捷) unless each side is a problem of its own
+        parts = _split(text, c0, c1, "、")
+        if len(parts) > 1 and all(_cjk_len(text[x:y]) >= LISTED_PART_MIN and PROBLEM_CUE.search(text, x, y)
+                                  for x, y in parts):
+            pieces.extend(parts)
+        else:
+            pieces.append((c0, c1))
+    # every piece of a list that ends 等问题 is a problem; one cue somewhere says the list is one
+    if not any(PROBLEM_CUE.search(text, x, y) for x, y in pieces):
         return None
-    return keep
+    keep = [p for p in pieces if _cjk_len(text[p[0]:p[1]]) >= 4 and not _generic(text[p[0]:p[1]])]
+    return keep or None
 
 
-SENTENCE_ITEM_MAX = 3   # a sentence with at most this many measure clauses is one measure
-CHUNK = 2               # a longer one is cut into measures of this many clauses
+LISTED_PART_MIN = 8  # a 、-part this long, with its own cue, is a problem of its own
+
+
+def _split(text: str, a: int, b: int, seps: str) -> list[tuple[int, int]]:
+    out, s = [], a
+    for i in range(a, b + 1):
+        if i == b or text[i] in seps:
+            if text[s:i].strip():
+                out.append(_trim(text, s, i))
+            s = i + 1
+    return out
+
+
+SHORT_MEASURE = 6       # a measure clause this short (强化监督管理) is a facet of the one before it
+SENTENCE_ITEM_MAX = 1   # measured on the labels: each measure clause (with the aim after it) is a measure
+CHUNK = 1               # (grouping them 2 or 3 to a sentence scored lower)
 
 
 def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]:
     """Items of an un-enumerated part: problem clauses; measures as runs of measure clauses."""
     out = []
+    listing = False   # inside "如：A；B；C。"
+    announced = False  # the sentence before said "仍存在一些不足。"
     for s, e in _sentence_bounds(text, a, b):
+        if kind == "problems":
+            ends_list = text[e - 1] in "；;"
+            if listing and not PLAN_CUE.search(text, s, e):
+                if _cjk_len(text[s:e]) >= 4:
+                    out.append((s, e))
+                listing = ends_list
+                continue
+            m = _EXAMPLES.search(text, s, e)
+            if m is None and announced:   # "…仍存在一些不足。主要是A；B；C。"
+                m = _EXAMPLE_START.match(text, s, e)
+            announced = bool(_ANNOUNCED.search(text, s, e)) and text[e - 1] in "。.!！"
+            listing = bool(m) and ends_list and _cjk_len(text[m.end():e]) >= 4
+            if listing:
+                out.append((m.end(), e))
+                continue
         listed = _listed_problems(text, s, e) if kind == "problems" else None
         if listed:
             out.extend(listed)
@@ -364,8 +449,13 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
             if kind == "problems":
                 if PROBLEM_CUE.search(core) and not PLAN_CUE.search(clause) and not _generic(core):
                     out.append((c0, c1))
-            elif not PURPOSE.search(core) and MEASURE_VERB.search(core):
-                measures.append((c0, c1))
+            elif measures and measures[-1][1] >= c0 - 2 and _CIRCUMSTANCE.match(core):
+                measures[-1] = (measures[-1][0], c1)   # 主动加强政策解读，结合图表…丰富解读材料
+            elif not PURPOSE.search(core) and MEASURE_VERB.search(core) and not _PLEDGE.search(core):
+                if measures and measures[-1][1] >= c0 - 2 and (_OUTCOME.search(core) or _cjk_len(core) <= SHORT_MEASURE):
+                    measures[-1] = (measures[-1][0], c1)   # 加强培训，提升队伍水平: one measure
+                else:
+                    measures.append((c0, c1))
         if measures:
             size = len(measures) if len(measures) <= SENTENCE_ITEM_MAX else CHUNK
             for i in range(0, len(measures), size):
@@ -374,14 +464,22 @@ def _clause_items(text: str, a: int, b: int, kind: str) -> list[tuple[int, int]]
     return out
 
 
-# "但仍存在一些不足和薄弱环节": an announcement of problems, not a problem
-_GENERIC_PROBLEM = re.compile(r"^(?:但|不过)?(?:仍然?|还|也|依然)?(?:存在|有)着?(?:一些|一定的?|若干|以下|如下|部分)?"
-                              r"(?:不足|问题|短板|差距|薄弱环节|困难)|(?:不足|问题)(?:之处)?(?:和|与|及)(?:不足|问题|薄弱环节|短板)$|"
+# "但仍存在一些不足和薄弱环节", "仍在不足": an announcement of problems, not a problem
+_ANNOUNCE_VERB = "(?:" + _alternation(cue_words("announce_verb")) + ")"
+_ANNOUNCE_NOUN = "(?:" + _alternation(cue_words("announce_noun")) + ")"
+_GENERIC_PROBLEM = re.compile(r"^(?:但|不过)?(?:仍然?|还|也|依然|尚)?" + _ANNOUNCE_VERB + r"着?(?:一些|一定的?|若干|以下|如下|部分)?"
+                              + _ANNOUNCE_NOUN + r"|(?:不足|问题)(?:之处)?(?:和|与|及)(?:不足|问题|薄弱环节|短板)$|"
                               r"^(?:主要|具体)?(?:表现|体现)(?:在|为)")
 
 
-_GENERIC_FILLER = re.compile(r"但|不过|仍然?|还|也|依然|存在|着|一些|一定的?|若干|以下|如下|部分|个别|待解决的?|亟待解决的?|"
+_GENERIC_FILLER = re.compile(r"但|不过|仍然?|还|也|依然|尚|" + _alternation(cue_words("announce_verb")) +
+                             r"|着|一些|一定的?|若干|以下|如下|部分|个别|待解决的?|亟待解决的?|"
                              r"需要解决的?|主要|的|和|与|及|方面|几个|[，,、：:\s]")
+_ANNOUNCED = re.compile(_ANNOUNCE_VERB + r"着?[^。；;，,]{0,8}?" + _ANNOUNCE_NOUN + r"[。.!！]?$")
+_EXAMPLE_START = re.compile(r"(?:" + _alternation(cue_words("example_intro")) + r")(?![何实期])[：:，,\s]*")
+# "…不足，如：A；B；C。": after an announcement and an example lead-in, each ；-part is a problem
+_EXAMPLES = re.compile(_ANNOUNCE_NOUN + r"[^。；;]{0,8}?[，,：:\s]*(?:" + _alternation(cue_words("example_intro"))
+                       + r")(?![何实期])[：:，,\s]*")
 _GENERIC_WORDS = re.compile(r"(?:问题|不足|短板|差距|薄弱环节|困难|之处|弱项|环节|情况)+")
 
 
@@ -390,13 +488,30 @@ def _generic(core: str) -> bool:
     return bool(_GENERIC_PROBLEM.search(core)) or bool(_GENERIC_WORDS.fullmatch(_GENERIC_FILLER.sub("", core)))
 
 
+def _nested(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """An item that enumerates sub-items of its own ((三)规范… 1、… 2、…) stands for them: they
+    are the measures; its heading only groups them."""
+    out = []
+    for s, e in spans:
+        body = _LEADIN.match(text, s)
+        sub = enumeration(text, body.end() if body else s, e)
+        head = text[body.end() if body else s:sub[0].start].strip() if sub else ""
+        # a heading line (no sentence of its own, or one ending in a colon) over its sub-items;
+        # "一是加强培训，（1）每季度一次；（2）…" is one measure with its details
+        if sub and (not re.search(r"[，,。；;]", head) or head[-1:] in "：:"):
+            out.extend(_enumerated(text, s, e, sub))
+        else:
+            out.append((s, e))
+    return out
+
+
 def _items(text: str, a: int, b: int, kind: str) -> list[Finding]:
     if a >= b:
         return []
     markers = enumeration(text, a, b)
     out: list[Finding] = []
     if markers:
-        for s, e in _enumerated(text, a, b, markers):
+        for s, e in _nested(text, _enumerated(text, a, b, markers)):
             f = _item_finding(text, s, e)
             if f is not None:
                 out.append(f)
@@ -441,42 +556,19 @@ def _dedupe(items: list[Finding]) -> list[Finding]:
 # Platforms
 
 # (term, kind); longer terms win where one contains another.
-LEXICON: list[tuple[str, str]] = [
-    ("政府门户网站", "website"), ("门户网站", "website"), ("政府网站", "website"), ("官方网站", "website"),
-    ("政务服务网", "website"), ("信息网", "website"), ("官网", "website"), ("网站", "website"),
-    ("微信公众号", "wechat"), ("微信公众平台", "wechat"), ("政务微信", "wechat"), ("官方微信", "wechat"),
-    ("微信号", "wechat"), ("公众号", "wechat"), ("官微", "wechat"), ("微信", "wechat"),
-    ("政务微博", "weibo"), ("官方微博", "weibo"), ("微博", "weibo"),
-    ("抖音", "short_video"), ("视频号", "short_video"), ("快手", "short_video"), ("短视频", "short_video"),
-    ("客户端", "app"), ("APP", "app"), ("App", "app"), ("学习强国", "app"),
-    ("政府公报", "gazette"), ("公报", "gazette"),
-    ("政务公开栏", "bulletin_board"), ("公开栏", "bulletin_board"), ("公告栏", "bulletin_board"),
-    ("公示栏", "bulletin_board"), ("宣传栏", "bulletin_board"), ("电子显示屏", "bulletin_board"),
-    ("电子信息屏", "bulletin_board"), ("电子屏", "bulletin_board"), ("显示屏", "bulletin_board"),
-    ("触摸屏", "bulletin_board"), ("LED屏", "bulletin_board"), ("宣传牌", "bulletin_board"),
-    ("热线电话", "hotline"), ("热线", "hotline"),
-    ("新闻发布会", "press_conference"), ("政策吹风会", "press_conference"), ("发布会", "press_conference"),
-    ("新闻会", "press_conference"), ("新闻发言人", "press_conference"),
-    ("政务新媒体", "other"), ("新兴媒体", "other"), ("报纸", "other"), ("报刊", "other"),
-    ("电视台", "other"), ("电视", "other"), ("广播", "other"), ("电台", "other"),
-    ("查阅点", "other"), ("查阅场所", "other"), ("在线访谈", "other"), ("宣传手册", "other"),
-    ("公告手册", "other"), ("宣传条幅", "other"), ("宣扬条幅", "other"), ("政务公开专区", "other"),
-    ("网络直播", "other"), ("主流媒体", "other"), ("年鉴", "other"), ("刊物", "other"),
-]
-_TERM = re.compile("|".join(re.escape(t) for t, _ in sorted(LEXICON, key=lambda x: -len(x[0]))))
+# Channel names and their kind (data/platforms.csv); longer terms win where one contains another.
+LEXICON: list[tuple[str, str]] = [(r["term"], r["kind"]) for r in _rows("platforms.csv")]
+_TERM = re.compile(_alternation([t for t, _ in LEXICON]))
 KIND = dict(LEXICON)
-# Synonyms that name the same channel (one item for both).
-_CANON = {"电视台": "电视", "广播": "电台", "宣扬条幅": "宣传条幅", "查阅场所": "查阅点", "公开栏": "政务公开栏",
-          "报纸": "报刊"}
+# Synonyms that name the same channel (one item for both): the same_as column.
+_CANON = {r["term"]: r["same_as"] for r in _rows("platforms.csv") if r["same_as"]}
 # Not a channel: a share button row (微信 微博 QQ空间), a statistics row (政府公报公开 条 7)
 _CHROME = re.compile(r"QQ空间|分享到|扫一扫|打印本页|关闭窗口")
 _STAT_ROW = re.compile(r"\s*(?:公开)?(?:政府信息)?数?\s*(?:条|件|个)\s*\d")
 _NOT_CHANNEL = re.compile(r"新媒体公司|网站管理科|网站群|网站备案")
 _ONE_PER_KIND = {"website", "wechat", "weibo", "short_video", "app", "gazette", "hotline", "press_conference"}
-_STOP = re.compile(r".*(?:[在和与及的把将对向由从以为是了等共并于]|通过|依托|利用|运用|打通|用好|开通|建成|设立|设置|开设|"
-                   r"全年|发布|公开|加强|着力|提升|持续|做好|优化|升级|完善|全市|全区|全县|加大|关注|推进|建设|管理|"
-                   r"发挥|充分|借助|围绕|结合|包括|其中|同时|进一步|继续|受理|参加|聘请|请|协调|乐观|积极|拓展|推送|"
-                   r"系列|原创|刊出|接听|不断|构建|报送|编印|编发|举办|召开|组织|主要|各类|多种|相关|有关|推动|到|入|上|中)", re.S)
+# Words printed before a channel that end its name (在, 通过, 发布…): data/cues.csv, list "name_stop".
+_STOP = re.compile(".*(?:" + _alternation(cue_words("name_stop")) + ")", re.S)
 _COUNT = re.compile(r"(\d[\d,，]*)\s*(?:余|多)?\s*(条|篇|件|期|场|次|个|则)(?!次)")
 _PUBLISH = re.compile(r"发布|公开|推送|编发|发表|制作|刊登|刊发|刊出|报送|更新|转载|推出|召开|举办|播出|印发|编印|上传|转发|采用")
 
@@ -497,6 +589,16 @@ def _name(text: str, start: int, term: str, clause_start: int) -> str:
     if t is not None:
         prefix = prefix[t.end():]
     return prefix[-6:] + term
+
+
+_SUFFIX = re.compile(r"平台|[“\"「][^”\"」，。；]{2,12}[”\"」]")
+
+
+def _name_suffix(text: str, end: int, clause_end: int) -> str:
+    """What the report prints right after the term as part of the name: 平台 (政务新媒体平台), or
+    the channel's own quoted name (政务微信“河北教育发布”)."""
+    m = _SUFFIX.match(text, end, clause_end)
+    return m.group(0) if m else ""
 
 
 def _count(text: str, end: int, clause_end: int, next_mention: int) -> tuple[int | None, int]:
@@ -560,6 +662,10 @@ def _mentions(text: str, sections: Sections | None) -> list[_Mention]:
 
 def platforms(text: str, sections: Sections | None) -> list[Platform]:
     mentions = _mentions(text, sections)
+    pi = sections.problems_improvements if sections is not None else None
+
+    def in_plans(pos: int) -> bool:
+        return pi is not None and pi.start <= pos < pi.end
     found: dict[tuple, tuple[tuple, Platform]] = {}
     order: list[tuple] = []
     for i, mn in enumerate(mentions):
@@ -571,11 +677,13 @@ def platforms(text: str, sections: Sections | None) -> list[Platform]:
         c1 = min(ends) if ends else lb
         next_mention = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
         count, count_end = _count(text, e, c1, next_mention)
-        name = _name(text, s, term, c0)
+        name = _name(text, s, term, c0) + _name_suffix(text, e, c1)
         q0, q1 = _platform_quote(text, c0, c1, s, max(e, count_end), la)
         item = Platform(name=name, kind=kind, evidence=text[q0:q1], count=count,
                         span=Evidence(start=q0, end=q1, match="exact"))
-        score = (count is not None, bool(_PUBLISH.search(text, c0, c1)), len(name) > len(term))
+        # the mention to keep: one outside the problems-and-plans section (what the report did,
+        # not what it will do), saying it published there, with a count, with a longer name
+        score = (not in_plans(s), bool(_PUBLISH.search(text, c0, c1)), count is not None, len(name) > len(term))
         key = (kind,) if kind in _ONE_PER_KIND else (kind, _CANON.get(term, term))
         if key in found and count is not None and found[key][1].count is not None \
                 and found[key][1].name != name and kind in _ONE_PER_KIND:

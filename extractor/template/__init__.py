@@ -214,6 +214,8 @@ class Template:
     detection: tuple[tuple[str, re.Pattern], ...]
     plausibility: dict[str, tuple[Plausibility, ...]] = field(default_factory=dict)  # by column set
     legacy_prose: dict[str, Prose] = field(default_factory=dict)  # legacy key -> words naming it
+    # report_shape.csv: (kind, pattern, reason) — what makes a document an annual report or not
+    report_shape: tuple[tuple[str, re.Pattern, str], ...] = ()
 
     def table_rows(self, table: str, generation: str | None = None) -> list[Row]:
         gens = {"any", generation} if generation else None
@@ -283,6 +285,8 @@ def load() -> Template:
     sections = tuple((s["key"], tuple(s["phrases"].split("|"))) for s in _read("sections.csv"))
     detection = tuple((d["template"], re.compile("|".join(phrase_pattern(p) for p in d["phrases"].split("|"))))
                       for d in _read("detect.csv"))
+    shape = tuple((r["kind"], re.compile("|".join(phrase_pattern(p) for p in r["phrases"].split("|") if p)),
+                   r["reason"] or "") for r in _read("report_shape.csv"))
     legacy_prose = {k["key"]: parse_prose(k.get("prose") or "") for k in _read("legacy_keys.csv")}
     return Template(tuple(rows), sets, identities, legacy, sections, detection,
-                    {k: tuple(v) for k, v in plausibility.items()}, legacy_prose)
+                    {k: tuple(v) for k, v in plausibility.items()}, legacy_prose, shape)
