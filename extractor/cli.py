@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_extract)
 
     for module in ("extractor.evaluate", "extractor.index.commands", "extractor.review.commands",
-                   "extractor.backends.batch"):
+                   "extractor.panel.commands", "extractor.backends.batch"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError as exc:  # a command whose optional parts are missing still explains itself

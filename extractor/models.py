@@ -21,6 +21,9 @@ PlatformKind = Literal[
     "website", "wechat", "weibo", "short_video", "app", "gazette",
     "bulletin_board", "hotline", "press_conference", "other",
 ]
+# What a problem the report admits is about (docs/narrative.md#typed-fields).
+ProblemArea = Literal["主动公开", "依申请公开", "政策解读", "平台建设", "队伍建设", "制度机制", "监督考核", "其他"]
+PROBLEM_AREAS: tuple[str, ...] = ProblemArea.__args__
 SECTION_KEYS = ("overview", "active_disclosure", "applications", "review_litigation",
                 "problems_improvements", "other")
 
@@ -106,6 +109,29 @@ class Finding(Strict):
     text: str = Field(description="one short statement of the problem or measure")
     evidence: str = Field(description="verbatim quote from the report that supports it")
     span: Optional[Evidence] = None
+    area: Optional[ProblemArea] = Field(None, description="problems only: what the problem is about; "
+                                                          "null on improvements (and where not decided)")
+    addresses: list[int] = Field(default_factory=list, description=(
+        "improvements only: 0-based indices into narrative.problems of the problems this measure "
+        "answers, where the report ties them (numbered to mirror them, or naming their subject); "
+        "empty when it does not"))
+
+
+class PriorYearRectification(Strict):
+    """What the report says about last year's problems (针对上年度报告中提到的问题…整改)."""
+    rectified: bool = Field(description="true: it says what it did about them; false: it says they "
+                                        "were not (yet) dealt with")
+    evidence: str = Field(description="verbatim quote from the report")
+    span: Optional[Evidence] = None
+
+
+class InformationFees(Strict):
+    """Section 六's fees (信息处理费): numbers only where the report prints them."""
+    notices: Optional[int] = Field(None, description="收费通知 issued, as printed; null when not stated")
+    amount: Optional[Union[int, float]] = Field(None, description="信息处理费 charged, in 元 as printed; 0 for "
+                                                      "未收取信息处理费; null when not stated")
+    evidence: str = Field(description="verbatim quote from the report that states the numbers")
+    span: Optional[Evidence] = None
 
 
 class Platform(Strict):
@@ -124,6 +150,10 @@ class Narrative(Strict):
     problems: list[Finding] = Field(default_factory=list)
     improvements: list[Finding] = Field(default_factory=list)
     platforms: list[Platform] = Field(default_factory=list)
+    prior_year_rectification: Optional[PriorYearRectification] = Field(
+        None, description="null when the report says nothing about last year's problems")
+    information_fees: Optional[InformationFees] = Field(
+        None, description="null when the report says nothing about fees")
 
 
 class CheckItem(Strict):
@@ -156,6 +186,11 @@ class Provenance(Strict):
 class Error(Strict):
     stage: str
     message: str
+    # A digit run left null because it has several readings: the cells it leaves null (dotted
+    # value paths) and each reading's values in that order, so that cross-report views (the
+    # panel) can settle it from other years without parsing the message.
+    cells: Optional[list[str]] = None
+    readings: Optional[list[list[Cell]]] = None
 
 
 class NarrativeInput(Strict):

@@ -47,7 +47,15 @@ def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list
                 # building ~200 models one by one in Python cost a third of the stage.
                 provenance[f"{path}.{row}.{col}"] = {"start": cell.start, "end": cell.end, "text": cell.text,
                                                      "unit": cell.unit, "note": cell.note}
-    errors.extend(Error(stage="tables", message=m) for m in read.errors)
+    open_runs = {message: (seg_rows, candidates) for seg_rows, candidates, message in read.ambiguous}
+    for m in read.errors:
+        if m in open_runs:
+            seg_rows, candidates = open_runs[m]
+            cells = [f"{path}.{row.key}.{col.key}" for row in seg_rows for col in row.columns]
+            readings = [[c.value for c in cand] for cand in candidates]
+            errors.append(Error(stage="tables", message=m, cells=cells, readings=readings))
+        else:
+            errors.append(Error(stage="tables", message=m))
     return read.values()
 
 

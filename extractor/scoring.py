@@ -5,6 +5,12 @@ whole words): an item is the character bigrams of its text + evidence (punctuati
 removed, widths folded); predicted and labelled items are paired one-to-one, best Dice
 coefficient first, and a pair counts as a match when Dice >= 0.5. Platforms match on kind plus
 name bigrams (Dice >= 0.5 on name + evidence, or same kind and overlapping name).
+
+Typed fields (`score_typed`): a problem's `area` is scored on matched problem pairs; an
+improvement's `addresses` on matched improvement pairs, the predicted problem indices mapped
+to labelled ones through the problem pairs (precision/recall of the index sets);
+`prior_year_rectification` and `information_fees` once per labelled record (right when both are
+null, or both given with the same `rectified`, resp. the same `notices` and `amount` exactly).
 """
 from __future__ import annotations
 
@@ -139,6 +145,9 @@ class Scorecard:
     completion_tokens: int = 0
     seconds: float = 0.0
     fixtures: list[str] = field(default_factory=list)
+    typed: dict[str, Tally | PRF] = field(default_factory=lambda: {  # see score_typed
+        "problems.area": Tally(), "improvements.addresses": PRF(),
+        "prior_year_rectification": Tally(), "information_fees": Tally()})
 
     def metrics(self) -> dict[str, float]:
         """The flat numbers the baseline gate compares (higher is better for every one, except
@@ -163,6 +172,13 @@ class Scorecard:
             for k in ("precision", "recall", "f1"):
                 put(f"narrative.{f_}.{k}", s[k])
         put("narrative.evidence_found", self.evidence_found.rate)
+        for f_, t in self.typed.items():
+            if isinstance(t, PRF):
+                for k, v in t.scores().items():
+                    if k in ("precision", "recall", "f1"):
+                        put(f"narrative.{f_}.{k}", v)
+            else:
+                put(f"narrative.{f_}.accuracy", t.rate)
         for kind, prf in sorted(self.audit.items()):
             sc = prf.scores()
             for k in ("precision", "recall"):
@@ -252,6 +268,7 @@ def score_record(card: Scorecard, fixture: str, label: dict, record: dict, sourc
     score_audit(card, label, record, wrong)
     narrative = label.get("narrative")
     if narrative is not None:
+        pairs_of: dict[str, list] = {}
         for f_ in NARRATIVE_FIELDS:
             if f_ not in narrative:
                 continue
@@ -259,7 +276,7 @@ def score_record(card: Scorecard, fixture: str, label: dict, record: dict, sourc
             gold = narrative[f_] or []
             key = (lambda i: i.get("name", "") + i.get("evidence", "")) if f_ == "platforms" else \
                 (lambda i: i.get("text", "") + i.get("evidence", ""))
-            pairs = match_items(pred, gold, key)
+            pairs = pairs_of[f_] = match_items(pred, gold, key)
             prf = card.narrative[f_]
             prf.tp += len(pairs)
             prf.fp += len(pred) - len(pairs)
@@ -274,6 +291,49 @@ def score_record(card: Scorecard, fixture: str, label: dict, record: dict, sourc
                     wrong(f"narrative.{f_}", None, p.get("text") or p.get("name"))
             for p in pred:
                 card.evidence_found.add(((p.get("span") or {}).get("match") or "not_found") != "not_found")
+        score_typed(card.typed, narrative, record["narrative"], pairs_of, wrong)
+
+
+def score_typed(typed: dict, gold: dict, pred: dict, pairs_of: dict[str, list], wrong) -> None:
+    """The typed narrative fields of one record (where labelled) into the `typed` tallies."""
+    problems_g, problems_p = gold.get("problems") or [], pred.get("problems") or []
+    to_gold = {i: j for i, j, _ in pairs_of.get("problems", [])}
+    for i, j, _ in pairs_of.get("problems", []):
+        if "area" in problems_g[j]:
+            ok = problems_g[j]["area"] == problems_p[i].get("area")
+            typed["problems.area"].add(ok)
+            if not ok:
+                wrong("narrative.problems.area", f"{problems_g[j]['text']}: {problems_g[j]['area']}",
+                      problems_p[i].get("area"))
+    imps_g, imps_p = gold.get("improvements") or [], pred.get("improvements") or []
+    prf = typed["improvements.addresses"]
+    for i, j, _ in pairs_of.get("improvements", []):
+        if "addresses" not in imps_g[j]:
+            continue
+        want = set(imps_g[j]["addresses"])
+        got = {to_gold.get(a, f"unmatched problem {a}") for a in imps_p[i].get("addresses") or []}
+        prf.tp += len(want & got)
+        prf.fp += len(got - want)
+        prf.fn += len(want - got)
+        if want != got:
+            wrong("narrative.improvements.addresses", f"{imps_g[j]['text']}: {sorted(want)}",
+                  sorted(str(a) for a in got))
+    if "prior_year_rectification" in gold:
+        want, got = gold["prior_year_rectification"], pred.get("prior_year_rectification")
+        ok = (want is None and got is None) or (want is not None and got is not None
+                                                and want.get("rectified") == got.get("rectified"))
+        typed["prior_year_rectification"].add(ok)
+        if not ok:
+            wrong("narrative.prior_year_rectification", want and want.get("rectified"),
+                  got and f"{got.get('rectified')}: {got.get('evidence', '')[:60]}")
+    if "information_fees" in gold:
+        want, got = gold["information_fees"], pred.get("information_fees")
+        ok = (want is None and got is None) or (want is not None and got is not None and all(
+            _same(want.get(k), got.get(k)) for k in ("notices", "amount")))
+        typed["information_fees"].add(ok)
+        if not ok:
+            show = lambda f: f and f"notices {f.get('notices')}, amount {f.get('amount')}: {f.get('evidence', '')[:60]}"
+            wrong("narrative.information_fees", show(want), show(got))
 
 
 def score_audit(card: Scorecard, label: dict, record: dict, wrong) -> None:

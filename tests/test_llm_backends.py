@@ -65,7 +65,7 @@ def test_tools_mode_answer_is_grounded_with_spans(tmp_path):
         assert item.span.match in ("exact", "normalised")
         assert TEXT[item.span.start:item.span.end].replace(" ", "") == item.evidence.replace(" ", "")
     assert (res.calls, res.prompt_tokens, res.completion_tokens) == (1, 700, 90)
-    assert res.prompt_version == "narrative.v1" and res.prompt_hash == load_prompt().sha256
+    assert res.prompt_version == "narrative.v2" and res.prompt_hash == load_prompt().sha256
     assert res.model == "fake-model" and res.errors == []
     req = proxy.requests[0]
     assert req["tools"][0]["function"]["name"] == "NarrativeResponse"
@@ -267,8 +267,8 @@ def test_prompt_injection_in_report_is_data(tmp_path):
 def test_prompt_file_has_version_and_hash():
     import hashlib
     p = load_prompt()
-    raw = (prompts_dir() / "narrative.v1.md").read_bytes()
-    assert p.version == "1" and p.label == "narrative.v1"
+    raw = (prompts_dir() / "narrative.v2.md").read_bytes()
+    assert p.version == "2" and p.label == "narrative.v2"
     assert p.sha256 == hashlib.sha256(raw).hexdigest()
     assert "{{report}}" in p.user
 

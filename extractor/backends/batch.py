@@ -272,13 +272,19 @@ def run_requests(requests: str | Path, results: str | Path, base_url: str, *, ap
 
 
 def register(sub) -> None:
+    from ..cli import HelpFormatter
     p = sub.add_parser(
         "run-batch", help="send a --batch-out requests file to an OpenAI-compatible server, write the results file",
+        formatter_class=HelpFormatter,
         description="Post each line of a Batch requests file (written by `extract --batch-out`) to an "
                     "OpenAI-compatible server and write the Batch output format, for servers with no "
-                    "batch endpoint (llama.cpp). Example: extractor run-batch requests.jsonl -o results.jsonl "
-                    "--base-url http://127.0.0.1:8080/v1. Then: extractor extract ... --batch-in results.jsonl. "
-                    "Exit status: 0 all answered, 1 some requests failed, 2 bad usage.")
+                    "batch endpoint (llama.cpp).",
+        epilog="example:\n  extractor run-batch requests.jsonl -o results.jsonl --base-url http://127.0.0.1:8080/v1\n"
+               "  then: extractor extract ... --batch-in results.jsonl\n\n"
+               "reads: an OpenAI Batch input file (custom_id, method, url, body per line); writes the Batch "
+               "output format (custom_id, response.status_code, response.body, error)\n\n"
+               "exit codes:\n  0  every request answered\n  1  some requests failed (their lines carry the error)\n"
+               "  2  could not run (no such file, not a requests file)")
     p.add_argument("requests", help="the requests file (OpenAI Batch input format)")
     p.add_argument("-o", "--output", required=True, help="the results file to write (OpenAI Batch output format)")
     p.add_argument("--base-url", required=True, help="the server, e.g. http://127.0.0.1:8080/v1")

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import Narrative, Sections
-from ..narrative.models import FindingItem, NarrativeResponse, PlatformItem, ground, schema_hash
+from ..narrative.models import (FeesItem, ImprovementItem, NarrativeResponse, PlatformItem, ProblemItem,
+                                RectificationItem, ground, schema_hash)
 from ..narrative.prompts import DEFAULT_MAX_CHARS, DEFAULT_PROMPT, load_prompt, select_input
 from . import NarrativeResult, register, resolve_cache_dir, retry_policy_from_args
 from .batch import STATE_PREFIX, RequestsWriter, ResultsFile, replay
@@ -240,6 +241,7 @@ class OpenAIBackend:
                 why_pending = f"its batch result is not a chat completion: {_validation_summary(exc)[:200]}"
             else:
                 usage = _Usage()
+                usage.attempt()  # the batch made the request: one call, with its tokens
                 usage.add(completion)
                 self._count(result, usage)
                 answers = answers + [got.body]
@@ -315,9 +317,8 @@ class OpenAIBackend:
         result.completion_tokens += usage.completion_tokens
 
     def _fill(self, result: NarrativeResult, response: NarrativeResponse, text: str) -> NarrativeResult:
-        problems, improvements, platforms, errors = ground(response, text)
-        result.narrative = Narrative(method=self.name, status="ok", problems=problems,
-                                     improvements=improvements, platforms=platforms)
+        fields, errors = ground(response, text)
+        result.narrative = Narrative(method=self.name, status="ok", **fields)
         result.errors.extend(errors)
         return result
 
@@ -469,8 +470,8 @@ def salvage(completion: Any, mode: str) -> tuple[NarrativeResponse | None, list[
     if not isinstance(data, dict):
         return None, []
     errors: list[str] = []
-    out: dict[str, list] = {"problems": [], "improvements": [], "platforms": []}
-    for fld, model in (("problems", FindingItem), ("improvements", FindingItem), ("platforms", PlatformItem)):
+    out: dict[str, Any] = {"problems": [], "improvements": [], "platforms": []}
+    for fld, model in (("problems", ProblemItem), ("improvements", ImprovementItem), ("platforms", PlatformItem)):
         items = data.get(fld) or []
         if not isinstance(items, list):
             errors.append(f"narrative.{fld} dropped: not a list")
@@ -480,6 +481,14 @@ def salvage(completion: Any, mode: str) -> tuple[NarrativeResponse | None, list[
                 out[fld].append(model.model_validate(item))
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"narrative.{fld}[{i}] dropped: {_validation_summary(exc)[:160]}")
+    for fld, model in (("prior_year_rectification", RectificationItem), ("information_fees", FeesItem)):
+        item = data.get(fld)
+        if item is None:
+            continue
+        try:
+            out[fld] = model.model_validate(item)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"narrative.{fld} dropped: {_validation_summary(exc)[:160]}")
     return NarrativeResponse(**out), errors
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..models import Narrative, Sections
-from ..narrative import rules
+from ..narrative import rules, typed
 from . import NarrativeResult, register
 
 # Recorded as the record's prompt_version: which rules made the narrative. v2: issue 11's rules
@@ -13,7 +13,8 @@ RULES_VERSION = "rules.v2"
 
 
 class RulesBackend:
-    """No model, no network, no cache needed: the report's own enumerations and cue words."""
+    """No model, no network, no cache needed: the report's own enumerations and cue words;
+    the typed fields (area, addresses, rectification, fees) from extractor.narrative.typed."""
 
     name = "rules"
     needs_key = False
@@ -23,13 +24,15 @@ class RulesBackend:
     def narrate(self, text: str, sections: Sections, record_id: str | None = None) -> NarrativeResult:
         try:
             problems, improvements, platforms = rules.extract(text, sections)
+            problems, improvements, rectification, fees = typed.fill(text, sections, problems, improvements)
         except Exception as exc:  # noqa: BLE001 - a rule bug becomes an error on this record
             return NarrativeResult(narrative=Narrative(method=self.name, status="failed",
                                                        error=f"{type(exc).__name__}: {exc}"),
                                    prompt_version=RULES_VERSION)
         return NarrativeResult(
             narrative=Narrative(method=self.name, status="ok", problems=problems,
-                                improvements=improvements, platforms=platforms),
+                                improvements=improvements, platforms=platforms,
+                                prior_year_rectification=rectification, information_fees=fees),
             prompt_version=RULES_VERSION)
 
     def close(self) -> None:

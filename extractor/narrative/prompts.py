@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..models import Sections
 
-DEFAULT_PROMPT = "narrative.v1.md"
+DEFAULT_PROMPT = "narrative.v2.md"
 DEFAULT_MAX_CHARS = 12000  # a ceiling for the context window, not a budget: 五 and 六 are sent whole
 REPORT_OPEN, REPORT_CLOSE = "<report>", "</report>"
 

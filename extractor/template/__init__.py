@@ -290,3 +290,44 @@ def load() -> Template:
     legacy_prose = {k["key"]: parse_prose(k.get("prose") or "") for k in _read("legacy_keys.csv")}
     return Template(tuple(rows), sets, identities, legacy, sections, detection,
                     {k: tuple(v) for k, v in plausibility.items()}, legacy_prose, shape)
+
+
+@dataclass(frozen=True)
+class Term:
+    sign: int  # +1 or −1
+    year: str  # cur (report y) or prev (report y−1 of the same agency)
+    key: str  # a row key (scope column) or a column key (scope row)
+
+
+def _terms(expr: str) -> tuple[Term, ...]:
+    out = []
+    for sign, ref in re.findall(r"([+-]?)\s*([a-z_]+\.[a-z_*]+)", expr):
+        year, key = ref.split(".", 1)
+        out.append(Term(-1 if sign == "-" else 1, year, key))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class CrossYearIdentity:
+    """An identity between report y−1 and report y of one agency (across.csv)."""
+    id: str
+    strength: str  # hard: a failure is a contradiction; soft: worth a look (documents also lapse)
+    generation: str  # 2019 / 2021: both reports in that table format; any: 2019 or 2021
+    table: str
+    scope: str  # column: the terms are rows, within each column; row: the terms are columns, within each row
+    over: tuple[str, ...]  # the columns (scope column) or rows (scope row) it holds in; * = every one
+    left: tuple[Term, ...]
+    right: tuple[Term, ...]
+    printed: str
+
+    def applies(self, template_prev: str, template_cur: str) -> bool:
+        gens = ("2019", "2021") if self.generation == "any" else (self.generation,)
+        return template_prev in gens and template_cur in gens
+
+
+@lru_cache(maxsize=1)
+def load_across() -> tuple[CrossYearIdentity, ...]:
+    return tuple(CrossYearIdentity(a["id"], a["strength"], a["generation"], a["table"], a["scope"],
+                                   tuple(a["over"].split("|")), _terms(a["left"]), _terms(a["right"]),
+                                   a["printed"])
+                 for a in _read("across.csv"))
