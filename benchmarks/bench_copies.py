@@ -15,7 +15,6 @@ import argparse
 import json
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from memory import peak_rss_mib  # noqa: E402
 
 from extractor.panel.copies import LSH_THRESHOLD, NUM_PERM, CopyFinder, normalise, shingles  # noqa: E402
 
@@ -67,14 +69,6 @@ def synthetic(real: list[str], n: int, seed: int = 11):
                     text = text.replace(a, b)
         last[agency] = by_year[year] = text
         yield i, f"agency{agency}", year, {"sections": {"problems_improvements": {"text": text}}}
-
-
-def peak_rss_mib() -> float:
-    """VmHWM of this process: ru_maxrss would carry a forking parent's peak (docs/performance.md)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ import argparse
 import json
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from memory import peak_rss_mib  # noqa: E402
 
 SWAPS = [("我区", "我县"), ("区", "县"), ("管委会", "人民政府")]
 
@@ -94,14 +96,6 @@ def run_one(feed: str, out: str) -> None:
                       "records_per_s": round(summary.records / cpu),
                       "peak_rss_mib": round(rss, 1), "findings": dict(summary.findings),
                       "settled": summary.settled_cells}))
-
-
-def peak_rss_mib() -> float:
-    """VmHWM of this process: ru_maxrss would carry a forking parent's peak (docs/performance.md)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:

@@ -64,7 +64,9 @@ def _say(message: str) -> None:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from .backends import backend_from_args
+    from .load import ocr
     from .pipeline import run_batch
+    ocr.MODE = args.ocr  # read by the PDF and image loaders, in the workers too (forked after this)
     out = Path(args.output)
     if out.is_dir():
         _say(f"extractor: -o {args.output} is a folder; give the feed's file name, e.g. -o {out / 'feed.jsonl'}")
@@ -177,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write every failure (input errors, failed checks, pending narratives) as CSV: "
                         "path,row,record_id,problem,detail")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--ocr", choices=("auto", "always", "never"), default="auto",
+                   help="OCR image files and PDF pages without a text layer (auto, default), every PDF page (always), or none")
     _add_llm_options(p)
     p.set_defaults(func=cmd_extract)
 

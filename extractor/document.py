@@ -23,6 +23,8 @@ class Document:
     fields: dict[str, str] = field(default_factory=dict)  # scraper/crawler header fields (发布时间 …)
     not_report: str | None = None  # why this input is not an annual report, when it is not
     warnings: list[str] = field(default_factory=list)
+    # OCR boxes (load/ocr.py regions_of): (start, end, page, box, text, raw), sorted by start
+    regions: list[tuple] = field(default_factory=list)
 
     @property
     def id(self) -> str:

@@ -38,7 +38,7 @@ class Strict(BaseModel):
 class Source(Strict):
     path: str
     sha256: str
-    format: str = Field(description="txt, md, html, docx, pdf, csv, jsonl")
+    format: str = Field(description="txt, md, html, docx, pdf, image, csv, jsonl")
     encoding: Optional[str] = Field(None, description="detected text encoding; null for binary formats")
     row: Optional[int] = Field(None, description="1-based data row for scraper exports (CSV/JSONL)")
     title: Optional[str] = None
@@ -181,6 +181,8 @@ class Provenance(Strict):
     text: str
     unit: Optional[str] = None
     note: Optional[str] = None
+    page: Optional[int] = Field(None, description="1-based page (PDF page or image frame) of a value read by OCR")
+    box: Optional[list[float]] = Field(None, description="OCR box [x0, top, x1, bottom]: PDF points, or pixels for an image file")
 
 
 class Error(Strict):

@@ -19,6 +19,7 @@ from .models import (Applications, Error, Extraction, LegacyRow, LegacyStatistic
 from .sections import split_sections
 from .tables import read_tables
 from .tables.legacy import read_legacy
+from .load.ocr import provenance_fields
 from .tables.reader import TableRead
 from .textutil import fold_width
 
@@ -37,7 +38,16 @@ def _source(doc: Document) -> Source:
                   row=doc.row, title=doc.title)
 
 
-def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list) -> dict | None:
+def _ocr_place(prov: dict, doc: Document) -> None:
+    """A value read by OCR: its page and box, and what OCR read where a look-alike was undone."""
+    if not doc.regions:
+        return
+    extra = provenance_fields(doc.regions, doc.text, prov["start"], prov["end"])
+    prov["note"] = "; ".join(filter(None, (prov.get("note"), extra.pop("note", None)))) or None
+    prov.update(extra)
+
+
+def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list, doc: Document) -> dict | None:
     if read is None:
         return None
     for row, cols in read.cells.items():
@@ -47,6 +57,7 @@ def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list
                 # building ~200 models one by one in Python cost a third of the stage.
                 provenance[f"{path}.{row}.{col}"] = {"start": cell.start, "end": cell.end, "text": cell.text,
                                                      "unit": cell.unit, "note": cell.note}
+                _ocr_place(provenance[f"{path}.{row}.{col}"], doc)
     open_runs = {message: (seg_rows, candidates) for seg_rows, candidates, message in read.ambiguous}
     for m in read.errors:
         if m in open_runs:
@@ -101,10 +112,10 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
     legacy = None
     if template in ("2021", "2019"):
         read = read_tables(folded, template, at)
-        tables_out["active_disclosure"] = _table_out(read.active_disclosure, "tables.active_disclosure", provenance, errors)
-        apps = _table_out(read.applications, "tables.applications.rows", provenance, errors)
+        tables_out["active_disclosure"] = _table_out(read.active_disclosure, "tables.active_disclosure", provenance, errors, doc)
+        apps = _table_out(read.applications, "tables.applications.rows", provenance, errors, doc)
         tables_out["applications"] = {"rows": apps} if apps is not None else None
-        tables_out["review_litigation"] = _table_out(read.review_litigation, "tables.review_litigation", provenance, errors)
+        tables_out["review_litigation"] = _table_out(read.review_litigation, "tables.review_litigation", provenance, errors, doc)
         if not any(tables_out.values()):
             errors.append(Error(stage="tables", message=f"template {template} recognised but no table could be read"))
     elif template == "legacy":
@@ -117,6 +128,7 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
                 if r["value"] is not None:
                     provenance[f"legacy_statistics.keys.{k}"] = {
                         "start": r["start"], "end": r["end"], "text": doc.text[r["start"]:r["end"]], "note": r["note"]}
+                    _ocr_place(provenance[f"legacy_statistics.keys.{k}"], doc)
             errors.extend(Error(stage="tables", message=m) for m in lr.errors)
         else:
             errors.append(Error(stage="tables", message="a legacy 统计表 is announced but its rows could not be read"))

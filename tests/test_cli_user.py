@@ -503,9 +503,9 @@ def test_summary_counts_reports_and_non_reports_apart(tmp_path):
 
 def test_issue_12_folder_every_file_appears_in_the_feed(tmp_path):
     """Issue 12's folder: a report, a zip of two reports, a 通知, a README, an empty file, an image,
-    a broken .xlsx and two copies of one file — every file is in the feed and the exit says
-    something failed. (Whether the 通知 and README count as reports is the classifier's business;
-    here the summary must count reports and non-reports as the feed has them.)"""
+    a broken .xlsx and two copies of one file — every file is in the feed, the zipped reports are
+    read, the 通知 and the README are not reports, the empty file is an error, and the exit says
+    something failed; the summary counts reports and non-reports apart."""
     from PIL import Image
     d = tmp_path / "in"
     d.mkdir()
@@ -534,6 +534,10 @@ def test_issue_12_folder_every_file_appears_in_the_feed(tmp_path):
         rec = recs[f"{d / 'crawl.zip'}!/2023/{member}"]
         assert rec["is_report"] and not [e for e in rec["errors"] if e["stage"] == "load"]
     assert "empty file" in errors_of(recs[str(d / "empty.txt")])
+    for name in ("tongzhi.txt", "README.md"):  # Chinese text, or text, is not yet a report
+        rec = recs[str(d / name)]
+        assert not rec["is_report"] and not [e for e in rec["errors"] if e["stage"] in ("load", "extract")], name
+    assert recs[str(d / "report.txt")]["is_report"]
     for name in ("scan.png", "tables.xlsx"):  # an error naming the problem, whichever loader reads it
         assert recs[str(d / name)]["errors"], name
     assert errors_of(recs[str(d / "copy2.txt")]).startswith(f"same content as {d / 'copy1.txt'}")

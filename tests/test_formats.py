@@ -481,8 +481,11 @@ def test_real_pdfs(fixture):
     assert "\n五、存在的主要问题及改进情况\n" in doc.text
 
 
-def test_scanned_pdf_needs_ocr(tmp_path):
+def test_scanned_pdf_needs_ocr(tmp_path, monkeypatch):
     from PIL import Image, ImageDraw
+
+    from extractor.load import ocr
+    monkeypatch.setattr(ocr, "MODE", "never")  # as `--ocr never`; OCR itself: test_ocr.py
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas

@@ -157,8 +157,9 @@ def test_seed_001_page_carries_the_119_vs_111_mismatch_and_where_119_is_written(
 
 
 def test_same_agency_years_are_grouped(site, records):
+    """The feed's meta.agency_key groups an agency's years (the zone, whatever its spelling)."""
     groups = script_data(site / "agencies.js", "REVIEW_AGENCIES")
-    zone = groups["平潭综合实验区"]
+    zone = groups["350128:平潭综合实验区"]
     assert [y for _, y, _ in zone] == [2016, 2019, 2021]
 
 

@@ -16,8 +16,11 @@ FEES_2019 = "第二十条第（八）项信息内容上一年项目数量本年�
 TAIL = "三、收到和处理政府信息公开申请情况"
 
 
+TITLE = "某某局2019年政府信息公开工作年度报告\n"  # a report's shape, so the table snippets are read as a report
+
+
 def _extract(text: str) -> dict:
-    return extract_record(Document(text=text, path="x.txt", sha256="0" * 64, format="txt")).model_dump()
+    return extract_record(Document(text=TITLE + text, path="x.txt", sha256="0" * 64, format="txt")).model_dump()
 
 
 def _ad(rec: dict) -> dict:

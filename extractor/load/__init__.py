@@ -37,7 +37,7 @@ def load_text(path: Path, data: bytes, sha: str) -> Iterator[Document]:
 
 def _register_optional() -> None:
     # Format modules import their libraries lazily; importing them here only registers them.
-    for name in ("html", "docx", "pdf", "exports", "doc", "ofd", "xlsx", "archive"):
+    for name in ("html", "docx", "pdf", "exports", "doc", "ofd", "xlsx", "archive", "image"):
         try:
             __import__(f"{__name__}.{name}")
         except ImportError:

@@ -3,8 +3,9 @@
 Per page, pdfplumber finds the ruled tables; each grid row becomes one TSV line (grid_lines),
 everything else is text lines placed by their position on the page. Page numbers and footers are
 dropped, lines wrapped at the right margin are joined back into paragraphs, and a table that runs
-onto the next page simply continues (a repeated header row there is dropped). A PDF with no text
-layer at all is a scan: that needs OCR, which this loader does not do.
+onto the next page simply continues (a repeated header row there is dropped). A page with no
+text layer (a scan) is rendered and read by OCR (`ocr.py`), only that page: `--ocr auto` (the
+default) OCRs the pages that need it, `always` every page, `never` none.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..document import Document, LoadError
-from . import register
+from . import ocr, register
 from .grid import grid_lines
 
 # Page furniture printed alone on a line: - 3 -, — 3 —, 3, 第 3 页, 第3页 共7页, 3 / 7, Page 3 of 7.
@@ -42,6 +43,7 @@ class _Item:
     left: float = 0.0  # the page's text margins, for rejoining wrapped lines
     right: float = 0.0
     table: int = -1  # which table on the page, for rows
+    spans: list | None = None  # OCR regions (ocr.regions_of) with offsets within text
 
 
 def _inside(obj: dict, boxes: list[tuple]) -> bool:
@@ -165,16 +167,75 @@ def _drop_repeated_headers(items: list[_Item]) -> int:
     return dropped
 
 
-def _render(items: list[_Item]) -> str:
+def _render(items: list[_Item]) -> tuple[str, list]:
+    """The document text, and the OCR regions (ocr.regions_of) with offsets into it."""
     lines: list[str] = []
+    starts: list[int] = []  # offset of each output line
+    regions: list = []
+    offset = 0
     prev: _Item | None = None
     for it in items:
         if prev is not None and lines and _joins(prev, it):
-            lines[-1] = _glue(lines[-1], it.text.strip())
+            piece = it.text.strip()
+            glued = _glue(lines[-1], piece)
+            at = starts[-1] + len(glued) - len(piece)
+            offset += len(glued) - len(lines[-1])
+            lines[-1] = glued
         else:
-            lines.append(it.text.strip() if it.kind == "text" else it.text)
+            piece = it.text.strip() if it.kind == "text" else it.text
+            at = offset
+            starts.append(offset)
+            lines.append(piece)
+            offset += len(piece) + 1
+        if it.spans:
+            lead = len(it.text) - len(it.text.lstrip()) if it.kind == "text" else 0
+            regions.extend((at + a - lead, at + b - lead, *rest) for a, b, *rest in it.spans)
         prev = it
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", regions
+
+
+_IMAGE_SHARE = 0.08  # an image covering this much of a text page may hold a table: OCR it
+
+
+def _image_areas(page) -> list[tuple[float, float, float, float]]:
+    """Large images on a page with a text layer that no text lies over (a table pasted in as a
+    picture; an invisible OCR layer over a scan lies over its image and is read as text)."""
+    areas = []
+    for im in page.images:
+        box = (max(im["x0"], 0), max(im["top"], 0), min(im["x1"], page.width), min(im["bottom"], page.height))
+        if (box[2] - box[0]) * (box[3] - box[1]) < _IMAGE_SHARE * page.width * page.height:
+            continue
+        if sum(_inside(c, [box]) for c in page.chars) < 5:
+            areas.append(box)
+    return areas
+
+
+def _ocr_page_items(pdfium_doc, page_no: int, height: float, areas=None) -> list[_Item]:
+    """A page read by OCR (or only its `areas`, boxes in points), as the same items a text page
+    gives (positions in points)."""
+    scale = ocr.RENDER_DPI / 72
+    image = pdfium_doc[page_no - 1].render(scale=scale).to_pil()
+    boxes = []
+    if not areas:
+        boxes = ocr.read_image(image)
+    for x0, top, x1, bottom in areas or []:
+        crop = image.crop((int(x0 * scale), int(top * scale), int(x1 * scale), int(bottom * scale)))
+        for b in ocr.read_image(crop):
+            b.x0, b.x1 = b.x0 + int(x0 * scale), b.x1 + int(x0 * scale)
+            b.y0, b.y1 = b.y0 + int(top * scale), b.y1 + int(top * scale)
+            boxes.append(b)
+    items = []
+    for ln in ocr.layout(boxes):
+        spans = ocr.regions_of(ln, page_no, scale)
+        items.append(_Item(page_no, ln.top / scale, ln.text, ln.kind, ln.x0 / scale, ln.x1 / scale,
+                           ln.height / scale, table=100 if ln.kind == "row" else -1, spans=spans))
+    texts = [it for it in items if it.kind == "text"]
+    if texts:
+        left = _edge([it.x0 for it in texts], "left")
+        right = _edge([it.x1 for it in texts], "right")
+        for it in items:
+            it.left, it.right = left, right
+    return _drop_page_numbers(items, height)
 
 
 _INCOMPLETE = ("the file is incomplete: it ends before the PDF does (a download that did not "
@@ -236,34 +297,90 @@ def load_pdf(path: Path, data: bytes, sha: str) -> Iterator[Document]:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises a zoo of types for damaged or encrypted files
         raise LoadError(open_error_message(exc, data)) from None
+    mode = ocr.MODE
     with pdf:
         if not pdf.pages:
             raise LoadError("PDF has no pages")
         if not _ends_complete(data) and not _any_text(pdf):
             raise LoadError(_INCOMPLETE)  # cut short: no page kept its text (not a scan)
         empty_pages = []
+        page_items: dict[int, list[_Item]] = {}
+        image_areas: dict[int, list] = {}  # text pages with pictures to OCR
         for n, page in enumerate(pdf.pages, 1):
             try:
-                if not page.chars:
+                if mode == "always" or not page.chars:
                     empty_pages.append(n)
                     continue
-                items.extend(_page_items(page, n))
+                page_items[n] = _page_items(page, n)
+                areas = _image_areas(page) if mode == "auto" and page.images else []
+                if areas:
+                    image_areas[n] = areas
             except Exception as exc:
                 warnings.append(f"error: pdf: page {n} could not be read ({type(exc).__name__}: {exc})")
-        if len(empty_pages) == len(pdf.pages):
-            raise LoadError("no text layer: this PDF is scanned images; OCR is needed")
+        heights = {n: page.height for n, page in enumerate(pdf.pages, 1)}
+    if image_areas and ocr.available():
+        import pypdfium2
+
+        doc = pypdfium2.PdfDocument(data)
+        try:
+            for n, areas in image_areas.items():
+                try:
+                    found = _ocr_page_items(doc, n, heights[n], areas)
+                except Exception as exc:
+                    warnings.append(f"error: pdf: the images on page {n} could not be read by OCR "
+                                    f"({type(exc).__name__}: {exc})")
+                    continue
+                if found:
+                    page_items[n] = sorted(page_items[n] + found, key=lambda it: (round(it.top, 1), it.x0))
+                    warnings.append(f"pdf: page {n}: {len(areas)} image(s) read by OCR")
+        finally:
+            doc.close()
+    elif image_areas:
+        warnings.append(f"pdf: pages {', '.join(map(str, image_areas))} hold large images that may be "
+                        f"tables; they are not read. {ocr.MISSING}")
+    if empty_pages and mode != "never":
+        if not ocr.available():
+            if len(empty_pages) == len(heights):
+                raise LoadError(f"no text layer: this PDF is scanned images. {ocr.MISSING}")
+            warnings.append(f"error: pdf: pages {', '.join(map(str, empty_pages))} have no text layer "
+                            f"(scanned); their content is missing. {ocr.MISSING}")
+        else:
+            import pypdfium2
+
+            doc = pypdfium2.PdfDocument(data)
+            progress = ocr.Progress(path.name, len(empty_pages))
+            try:
+                for n in empty_pages:
+                    try:
+                        page_items[n] = _ocr_page_items(doc, n, heights[n])
+                    except ocr.OcrUnavailable:
+                        raise
+                    except Exception as exc:
+                        warnings.append(f"error: pdf: page {n} could not be read by OCR ({type(exc).__name__}: {exc})")
+                    progress.page(n)
+            finally:
+                doc.close()
+            warnings.append(f"pdf: page(s) {', '.join(map(str, empty_pages))} read by OCR (rapidocr, "
+                            f"{ocr.RENDER_DPI} dpi); OCR'd numbers are held to the table identities")
+    else:
+        if len(empty_pages) == len(heights):
+            raise LoadError("no text layer: this PDF is scanned images; OCR is off (--ocr never)")
         if empty_pages:
             warnings.append(f"error: pdf: pages {', '.join(map(str, empty_pages))} have no text layer "
-                            f"(scanned); their content is missing without OCR")
+                            f"(scanned); their content is missing without OCR (--ocr never)")
+    for n in sorted(page_items):
+        items.extend(page_items[n])
     repeated = _drop_repeated_headers(items)
     if repeated:
         warnings.append(f"pdf: dropped {repeated} table header row(s) repeated on a continuation page")
-    text = _render(items)
+    text, regions = _render(items)
     if "(cid:" in text:
         warnings.append("error: pdf: some characters have no Unicode mapping in the PDF's fonts and read as (cid:N)")
     if not text.strip():
+        if empty_pages and mode != "never":
+            raise LoadError("no text: the PDF's pages are images and OCR found no text in them")
         raise LoadError("no text layer: this PDF is scanned images; OCR is needed")
     if not _ends_complete(data):
         warnings.append("error: pdf: " + _INCOMPLETE.replace("download it again", "what is read may lack its last pages"))
     yield Document(text=text, path=str(path), sha256=sha, format="pdf", encoding=None,
-                   warnings=warnings)
+                   warnings=warnings, regions=regions)

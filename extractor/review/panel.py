@@ -13,6 +13,8 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..panel.records import cell_path  # the provenance key of a panel cell
+
 FINDING_COLUMNS = ("kind", "agency_key", "file_a", "year_a", "file_b", "year_b", "section",
                    "similarity", "expected", "found", "message")
 CELL_COLUMNS = ("record_id", "file", "source_row", "agency_key", "year", "table", "row", "column",
@@ -35,15 +37,6 @@ def _rows(path: Path, required: tuple[str, ...]):
         if missing:
             raise ValueError(f"{path}: missing columns {', '.join(missing)}")
         yield from reader
-
-
-def cell_path(table: str, row: str, column: str) -> str:
-    """The provenance key of a panel cell (the legacy 统计表 is table legacy_statistics, row keys)."""
-    if table == "applications":
-        return f"tables.applications.rows.{row}.{column}"
-    if table == "legacy_statistics":
-        return f"legacy_statistics.{row}.{column}"
-    return f"tables.{table}.{row}.{column}"
 
 
 def is_plain_read(how: str) -> bool:
