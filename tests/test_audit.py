@@ -344,3 +344,23 @@ def test_an_empty_enumeration_slot_in_a_web_page_is_not_blamed_on_the_agency():
     as_html = audit.audit_checks(doc.text, r.template, r.sections, {}, "html")["audit.text_incomplete_sentence"]
     assert [i.responsibility for i in as_txt.items] == ["source"]
     assert [i.responsibility for i in as_html.items] == ["extraction"]
+
+
+def test_the_same_failure_read_by_ocr_is_the_readings_fault(tmp_path):
+    """corpus 001's table 四 prints 总计 0 under non-zero cells: from the PDF's text layer that is
+    the report's own error; from a scan of the same pages, read by OCR, it is in doubt."""
+    from extractor.load import ocr
+    if not ocr.available():
+        pytest.skip(ocr.MISSING)
+    from scans import image_pdf, page_images
+    name = "corpus_001_huaian-hongze-district-gov-2023.pdf"
+    pdf = image_pdf(page_images(FIXTURES / name, dpi=150, angle=0.8, quality=70), tmp_path / "scan.pdf")
+    docs = list(load_path(pdf))
+    record = extract_record(docs[0])
+    failed = [i for i in record.checks["review_litigation.block_total"].items if i.status == "fail"]
+    assert failed, "the scan's table 四 reads as the page prints it"
+    assert {i.responsibility for i in failed} == {"extraction"}
+    assert all(record.provenance[f"tables.review_litigation.{i.scope}.total"].page is not None for i in failed)
+    text_layer = _record(name)
+    assert {i.responsibility for i in text_layer.checks["review_litigation.block_total"].items
+            if i.status == "fail"} == {"source"}
