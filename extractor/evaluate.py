@@ -29,6 +29,19 @@ def _texts(paths: list[Path]) -> dict[str, str]:
     return out
 
 
+def _all_audit_kinds(record: dict, text: str | None) -> dict:
+    """Every audit kind for a record, those hidden by default included, to score them all."""
+    from .audit import PREFIX, audit_checks
+    from .models import Sections
+    if text is None or not record.get("is_report", True):
+        return {k: v for k, v in record["checks"].items() if k.startswith(PREFIX)}
+    ocr = any(p.get("page") is not None for p in (record.get("provenance") or {}).values())
+    checks = audit_checks(text, record["template"], Sections.model_validate(record["sections"]),
+                          {k: v for k, v in (record.get("tables") or {}).items() if v is not None},
+                          record["source"]["format"], ocr, include_hidden=True)
+    return {k: v.model_dump() for k, v in checks.items()}
+
+
 def run_eval(fixtures: Path, labels_dir: Path, backend, concurrency: int = 1) -> Scorecard:
     from .pipeline import run_batch
     labels = load_labels(labels_dir)
@@ -43,6 +56,8 @@ def run_eval(fixtures: Path, labels_dir: Path, backend, concurrency: int = 1) ->
         records = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines() if line.strip()]
     by_source = {(Path(r["source"]["path"]).name, r["source"].get("row")): r for r in records}
     texts = _texts(paths)
+    for r in records:
+        r["audit_all"] = _all_audit_kinds(r, texts.get(r["id"]))
     card = Scorecard(fixtures=sorted(labels))
     for name, label_file in labels.items():
         for label in label_file["records"]:
@@ -74,6 +89,12 @@ def format_scorecard(results: dict, title: str = "") -> str:
              "| metric | value |", "|---|---|"]
     for k, v in m.items():
         lines.append(f"| {k} | {_fmt(v)} |")
+    audit = results.get("audit") or {}
+    if audit:
+        lines += ["", "| audit kind | precision | recall | tp | fp | fn |", "|---|---|---|---|---|---|"]
+        for kind, sc in audit.items():
+            show = lambda v: "n/a" if v is None else f"{v:.2f}"
+            lines.append(f"| {kind} | {show(sc['precision'])} | {show(sc['recall'])} | {sc['tp']} | {sc['fp']} | {sc['fn']} |")
     lines += ["", f"wrong numbers: {c.get('cells_wrong', 0)}  blank read as 0: {c['blank_read_as_zero']}  "
               f"0 read as blank: {c['zero_read_as_blank']}", ""]
     cost = results["cost"]

@@ -14,6 +14,9 @@ SCHEMA_VERSION = "1.0"
 Template = Literal["2021", "2019", "legacy", "none"]
 Level = Literal["province", "city", "county", "district", "unknown"]
 CheckStatus = Literal["pass", "fail", "not_assessable"]
+# Whose fault a failed check is: the report's own printed numbers or text (`source`), or a
+# reading in doubt (`extraction`: a digit-run cut, an OCR cell, a row placed by position).
+Responsibility = Literal["source", "extraction"]
 PlatformKind = Literal[
     "website", "wechat", "weibo", "short_video", "app", "gazette",
     "bulletin_board", "hotline", "press_conference", "other",
@@ -159,6 +162,12 @@ class CheckItem(Strict):
     left: Optional[float] = None
     right: Optional[float] = None
     message: Optional[str] = None
+    responsibility: Optional[Responsibility] = Field(
+        None, description="source: the report's printed numbers or text are at fault (every cell read from "
+                          "explicit cells or settled uniquely); extraction: the reading is in doubt "
+                          "(a digit-run cut, an OCR cell, a row recovered by position). See docs/audit.md")
+    start: Optional[int] = Field(None, description="character offset in the document text of what the item is about")
+    end: Optional[int] = None
 
 
 class Check(Strict):

@@ -8,10 +8,12 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from . import __version__
+from .audit import audit_checks
 from .checks import OVERVIEW_CHECK, identity_checks, overview_check, soft_checks
 from .detect import count_sections, detect_template, not_report_reason
 from .document import Document
 from .meta import extract_meta
+from .responsibility import assign as assign_responsibility
 from .models import (Applications, Error, Extraction, LegacyRow, LegacyStatistics, Provenance,
                      Record, Source, Tables)
 from .sections import split_sections
@@ -146,6 +148,10 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
     checks = identity_checks({k: v for k, v in tables_out.items() if v is not None})
     checks[OVERVIEW_CHECK] = overview_check(sections, tables_out, legacy.keys if legacy else None)
     checks.update(soft_checks(sections))
+    messages = [e.message for e in errors]
+    assign_responsibility(checks, tables_out, provenance, messages, OVERVIEW_CHECK)
+    ocr = bool(getattr(doc, "regions", None)) or any(p.get("page") is not None for p in provenance.values())
+    checks.update(audit_checks(doc.text, template, sections, tables_out, doc.format, ocr))
     record.checks = checks
     record.provenance = _PROVENANCE.validate_python(provenance)
     record.errors = errors

@@ -135,6 +135,8 @@ class Scorecard:
     checks: Tally = field(default_factory=Tally)
     narrative: dict[str, PRF] = field(default_factory=lambda: defaultdict(PRF))
     evidence_found: Tally = field(default_factory=Tally)
+    audit: dict[str, PRF] = field(default_factory=lambda: defaultdict(PRF))  # per audit kind, per report
+    responsibility: Tally = field(default_factory=Tally)  # failed checks whose responsibility matches the label
     wrong: list[dict] = field(default_factory=list)
     reports: int = 0
     calls: int = 0
@@ -177,6 +179,11 @@ class Scorecard:
                         put(f"narrative.{f_}.{k}", v)
             else:
                 put(f"narrative.{f_}.accuracy", t.rate)
+        for kind, prf in sorted(self.audit.items()):
+            sc = prf.scores()
+            for k in ("precision", "recall"):
+                put(f"audit.{kind}.{k}", sc[k])
+        put("checks.responsibility.agreement", self.responsibility.rate)
         return m
 
     def to_json(self) -> dict:
@@ -187,6 +194,7 @@ class Scorecard:
                        "blank_read_as_zero": self.blank_read_as_zero, "zero_read_as_blank": self.zero_read_as_blank,
                        "fixtures": self.fixtures},
             "narrative": {f_: prf.scores() for f_, prf in sorted(self.narrative.items())},
+            "audit": {k: prf.scores() for k, prf in sorted(self.audit.items())},
             "cost": {"llm_calls": self.calls, "cache_hits": self.cache_hits, "prompt_tokens": self.prompt_tokens,
                      "completion_tokens": self.completion_tokens,
                      "seconds_per_report": round(self.seconds / self.reports, 4) if self.reports else None},
@@ -257,6 +265,7 @@ def score_record(card: Scorecard, fixture: str, label: dict, record: dict, sourc
         card.checks.add(ok)
         if not ok:
             wrong(f"checks.{cid}", want, got)
+    score_audit(card, label, record, wrong)
     narrative = label.get("narrative")
     if narrative is not None:
         pairs_of: dict[str, list] = {}
@@ -325,6 +334,28 @@ def score_typed(typed: dict, gold: dict, pred: dict, pairs_of: dict[str, list], 
         if not ok:
             show = lambda f: f and f"notices {f.get('notices')}, amount {f.get('amount')}: {f.get('evidence', '')[:60]}"
             wrong("narrative.information_fees", show(want), show(got))
+
+
+def score_audit(card: Scorecard, label: dict, record: dict, wrong) -> None:
+    """Audit kinds per report: a kind found (any failed item) against the label's yes/no, and the
+    responsibility of each labelled failed check. Hidden kinds are scored too: the eval puts every
+    kind's check in `record["audit_all"]`."""
+    found = record.get("audit_all") or record["checks"]
+    for kind, want in (label.get("audit") or {}).items():
+        got = (found.get(f"audit.{kind}") or {}).get("status") == "fail"
+        prf = card.audit[kind]
+        prf.tp += want and got
+        prf.fp += got and not want
+        prf.fn += want and not got
+        if want != got:
+            wrong(f"audit.{kind}", want, got)
+    for cid, want in (label.get("responsibility") or {}).items():
+        check = found.get(cid) or record["checks"].get(cid) or {}
+        owners = {i.get("responsibility") for i in check.get("items") or [] if i.get("status") == "fail"}
+        got = "extraction" if "extraction" in owners else ("source" if owners == {"source"} else None)
+        card.responsibility.add(got == want)
+        if got != want:
+            wrong(f"responsibility.{cid}", want, got)
 
 
 def _missing(meta: dict, dotted: str) -> bool:

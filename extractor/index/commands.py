@@ -59,7 +59,8 @@ def _format_hit(n: int, hit) -> str:
     head = " · ".join(str(v) for v in (hit.agency or "(agency unknown)", place or None, hit.year,
                                        f"template {hit.template}") if v)
     score = f"  [bm25 {hit.score:.4g}]" if hit.score is not None else ""
-    lines = [f"{n}. {head}{score}"]
+    own = f"  [source problems {hit.source_problems}]" if hit.source_problems else ""
+    lines = [f"{n}. {head}{score}{own}"]
     if hit.snippet:
         lines.append(f"   {hit.field}: {hit.snippet}")
     lines.append(f"   id {hit.id}  {hit.source_path or ''}" + (f"  agency {hit.agency_key}" if hit.agency_key else ""))
@@ -111,7 +112,7 @@ def cmd_search(args) -> int:
                       province=args.province, year=args.year,
                       template=args.template, level=args.level, min_applications=args.min_applications,
                       max_applications=args.max_applications, has_problem=args.has_problem,
-                      limit=args.limit)
+                      limit=args.limit, min_source_problems=args.min_source_problems, sort=args.sort)
     except (SearchIndexError, ValueError) as exc:
         return _fail(str(exc))
     except sqlite3.Error as exc:
@@ -193,6 +194,10 @@ def register(subparsers) -> None:
     p.add_argument("--min-applications", type=float, metavar="N", help="applications received ≥ N")
     p.add_argument("--max-applications", type=float, metavar="N", help="applications received ≤ N")
     p.add_argument("--has-problem", metavar="WORD", help="a word the report's problems must contain")
+    p.add_argument("--min-source-problems", type=int, metavar="N",
+                   help="at least N failed checks that are the report's own fault (docs/audit.md)")
+    p.add_argument("--sort", choices=["relevance", "source_problems"], default=None,
+                   help="source_problems: reports with the most source problems first")
     p.add_argument("--limit", type=int, default=10, metavar="N", help="at most N hits, best first")
     p.add_argument("--json", action="store_true", help="hits as a JSON array")
     p.set_defaults(func=cmd_search)

@@ -51,6 +51,7 @@ FACET_COLUMNS = (
     "source_path", "source_sha256", "applications_received", "applications_granted",
     "withheld_total", "review_total", "litigation_total", "problems_count", "improvements_count",
     "platform_kinds", "checks_failed", "checks_failed_ids", "errors_count",
+    "audit_counts", "source_problems", "extraction_problems",
 )
 
 MIGRATIONS: list[tuple[str, list[str]]] = [
@@ -104,7 +105,33 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "CREATE VIRTUAL TABLE reports_fts USING fts5("
         + ", ".join(FTS_COLUMNS) + ", tokenize = 'unicode61 remove_diacritics 0')",
     ]),
+    ("0007_audit_counts", [
+        # extractor.audit.counts(record): failed check items per "kind:responsibility", as JSON
+        "ALTER TABLE reports ADD COLUMN audit_counts TEXT",
+        "ALTER TABLE reports ADD COLUMN source_problems INTEGER",      # items the report's own fault
+        "ALTER TABLE reports ADD COLUMN extraction_problems INTEGER",  # items the reading's doubt
+        "CREATE INDEX reports_source_problems ON reports(source_problems)",
+    ]),
 ]
+
+
+def _backfill_audit_counts(conn: sqlite3.Connection) -> None:
+    """Rows indexed before 0007: their counts from the stored record."""
+    for rid, record_json in conn.execute("SELECT id, record_json FROM reports").fetchall():
+        v = _audit_facets(json.loads(record_json))
+        conn.execute("UPDATE reports SET audit_counts = ?, source_problems = ?, extraction_problems = ? WHERE id = ?",
+                     (v["audit_counts"], v["source_problems"], v["extraction_problems"], rid))
+
+
+_BACKFILLS = {"0007_audit_counts": _backfill_audit_counts}
+
+
+def _audit_facets(doc: dict) -> dict:
+    from ..audit import counts
+    c = counts(doc)
+    return {"audit_counts": json.dumps(c, ensure_ascii=False, sort_keys=True) if c else None,
+            "source_problems": sum(n for k, n in c.items() if k.endswith(":source")),
+            "extraction_problems": sum(n for k, n in c.items() if k.endswith(":extraction"))}
 
 
 def _migrate(conn: sqlite3.Connection) -> list[str]:
@@ -118,6 +145,8 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
         try:
             for sql in statements:
                 conn.execute(sql)
+            if name in _BACKFILLS:
+                _BACKFILLS[name](conn)
             conn.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (name,))
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
@@ -219,6 +248,7 @@ def facets(doc: dict) -> dict:
         "checks_failed": len(failed),
         "checks_failed_ids": ",".join(failed) or None,
         "errors_count": len(doc.get("errors") or []),
+        **_audit_facets(doc),
     }
 
 
@@ -398,6 +428,7 @@ class Hit:
     problems_count: int
     field: Optional[str]      # where the snippet comes from, e.g. sections.overview
     snippet: str              # original text, the match marked 【…】
+    source_problems: Optional[int] = None  # failed check items that are the report's own fault
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -496,7 +527,8 @@ def search(db_path, query: str = "", agency: Optional[str] = None, agency_key: O
            province: Optional[str] = None,
            year: Optional[int] = None, template: Optional[str] = None, level: Optional[str] = None,
            min_applications: Optional[float] = None, max_applications: Optional[float] = None,
-           has_problem=None, include_non_reports: bool = False, limit: int = 10) -> list[Hit]:
+           has_problem=None, include_non_reports: bool = False, limit: int = 10,
+           min_source_problems: Optional[int] = None, sort: Optional[str] = None) -> list[Hit]:
     """Reports matching `query` and the filters, best first.
 
     `query`: words separated by spaces, all required (empty: filters only, newest first).
@@ -504,8 +536,12 @@ def search(db_path, query: str = "", agency: Optional[str] = None, agency_key: O
     or a division code alone (350128) for every agency of that place. `year`, `template`, `level`: exact.
     `min_applications`/`max_applications`: bounds on applications received; a report whose
     number is unknown is left out by either. `has_problem`: a word its problems must contain,
-    or True/False for having any problem at all.
+    or True/False for having any problem at all. `min_source_problems`: at least this many failed
+    check items that are the report's own fault (extractor.audit.counts, docs/audit.md);
+    `sort="source_problems"`: most such items first (ahead of relevance and year).
     """
+    if sort not in (None, "relevance", "source_problems"):
+        raise ValueError(f"unknown sort {sort!r}: relevance or source_problems")
     if limit < 1:
         raise ValueError("limit must be at least 1")
     problem_word = has_problem if isinstance(has_problem, str) else None
@@ -517,7 +553,8 @@ def search(db_path, query: str = "", agency: Optional[str] = None, agency_key: O
                                ("year", year, "r.year = ?"), ("template", template, "r.template = ?"),
                                ("level", level, "r.level = ?"),
                                ("min", min_applications, "r.applications_received >= ?"),
-                               ("max", max_applications, "r.applications_received <= ?")):
+                               ("max", max_applications, "r.applications_received <= ?"),
+                               ("source", min_source_problems, "r.source_problems >= ?")):
         if value is not None:
             where.append(sql)
             params.append(value)
@@ -528,17 +565,18 @@ def search(db_path, query: str = "", agency: Optional[str] = None, agency_key: O
     if not include_non_reports:
         where.append("r.is_report = 1")
     cols = ("r.id, r.agency, r.agency_key, r.province, r.city, r.county, r.level, r.year, r.template, r.published, "
-            "r.source_path, r.applications_received, r.problems_count, r.record_json")
+            "r.source_path, r.applications_received, r.problems_count, r.source_problems, r.record_json")
+    first = "r.source_problems IS NULL, r.source_problems DESC, " if sort == "source_problems" else ""
     if expr:
         sql = (f"SELECT {cols}, bm25(reports_fts, {', '.join(map(str, BM25_WEIGHTS))}) AS score "
                "FROM reports_fts JOIN reports r ON r.docid = reports_fts.rowid "
                "WHERE reports_fts MATCH ?" + "".join(" AND " + w for w in where)
-               + " ORDER BY score, r.year DESC, r.id LIMIT ?")
+               + f" ORDER BY {first}score, r.year DESC, r.id LIMIT ?")
         params = [expr] + params + [limit]
     else:
         sql = (f"SELECT {cols}, NULL AS score FROM reports r"
                + (" WHERE " + " AND ".join(where) if where else "")
-               + " ORDER BY r.year IS NULL, r.year DESC, r.agency, r.id LIMIT ?")
+               + f" ORDER BY {first}r.year IS NULL, r.year DESC, r.agency, r.id LIMIT ?")
         params = params + [limit]
     conn = _connect_ro(db_path)
     try:
@@ -548,7 +586,7 @@ def search(db_path, query: str = "", agency: Optional[str] = None, agency_key: O
     parts = (query or "").split()
     hits = []
     for row in rows:
-        (rid, ag, key, prov, city, county, level_, yr, tmpl, pub, src, apps, nprob, record_json, score) = row
+        (rid, ag, key, prov, city, county, level_, yr, tmpl, pub, src, apps, nprob, nsource, record_json, score) = row
         doc = json.loads(record_json)
         if parts:
             where_found, text = snippet(doc, parts)
@@ -559,7 +597,7 @@ def search(db_path, query: str = "", agency: Optional[str] = None, agency_key: O
         hits.append(Hit(id=rid, score=score, agency=ag, agency_key=key, province=prov, city=city, county=county,
                         level=level_, year=yr, template=tmpl, published=pub, source_path=src,
                         applications_received=apps, problems_count=nprob, field=where_found,
-                        snippet=text))
+                        snippet=text, source_problems=nsource))
     return hits
 
 
