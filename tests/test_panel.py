@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+
+from extractor.panel.writer import COUNT_COLUMNS
 import pytest
 
 from helpers import ROOT
@@ -21,7 +23,8 @@ ZONE_2019 = next(PINGTAN.glob("2019_80576_*.txt"))
 ZONE_2020 = next(PINGTAN.glob("2020_80595_*.txt"))
 BOM = b"\xef\xbb\xbf"
 COLUMNS = {
-    "reports": "record_id,file,source_row,agency,agency_key,province,city,county,level,year,template,is_report,checks_failed,errors",
+    "reports": "record_id,file,source_row,agency,agency_key,province,city,county,level,year,template,is_report,checks_failed,errors,"
+               "source_problems,extraction_problems," + ",".join(COUNT_COLUMNS),
     "cells": "record_id,file,source_row,agency_key,year,table,row,column,value,how,note",
     "findings": "kind,agency_key,file_a,year_a,file_b,year_b,section,similarity,expected,found,message",
 }

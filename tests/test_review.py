@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from extractor import audit
+
 from helpers import FIXTURES, ROOT, SEEDS
 
 from extractor.review.panel import CELL_COLUMNS, FINDING_COLUMNS
@@ -141,6 +143,8 @@ def test_index_data_lists_every_record_with_its_failed_checks(site, records):
         failed = sorted(k for k, c in r["checks"].items() if c["status"] == "fail")
         assert sorted(row[fields["failed"]].split()) == failed
         assert (site / "r" / f"{row[fields['page']]}.html").exists()
+        assert row[fields["source_problems"]] == audit.source_problems(r)  # issue 16's counts, sortable
+        assert row[fields["extraction_problems"]] == audit.extraction_problems(r)
     assert rows[by_name(records, "seed_001")["source"]["path"]][fields["failed"]] == "overview.numbers_match_tables"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from ..audit import count_columns
 from ..template import load
 
 TABLE_KEYS = ("active_disclosure", "applications", "review_litigation")
@@ -110,6 +111,8 @@ def report_row(record: dict, key: str | None) -> dict:
         "level": meta.get("level"), "year": meta.get("year"), "template": record.get("template"),
         "is_report": record.get("is_report", True), "checks_failed": "; ".join(failed),
         "errors": len(record.get("errors") or []),
+        # findings per kind and responsibility (the report's fault or the reading's), zeros included
+        **count_columns(record),
     }
 
 

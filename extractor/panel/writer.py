@@ -6,6 +6,10 @@ import csv
 from pathlib import Path
 
 import pyarrow as pa
+
+from ..audit import COUNT_KEYS
+
+COUNT_COLUMNS = tuple(k.replace(":", "_") for k in COUNT_KEYS)
 import pyarrow.parquet as pq
 
 BATCH = 20_000
@@ -16,6 +20,9 @@ REPORTS = pa.schema([
     ("city", pa.string()), ("county", pa.string()), ("level", pa.string()), ("year", pa.int64()),
     ("template", pa.string()), ("is_report", pa.bool_()), ("checks_failed", pa.string()),
     ("errors", pa.int64()),
+    # issue 16: failed check items per kind and responsibility (the report's fault or the reading's)
+    ("source_problems", pa.int64()), ("extraction_problems", pa.int64()),
+    *((name, pa.int64()) for name in COUNT_COLUMNS),
 ])
 CELLS = pa.schema([
     ("record_id", pa.string()), ("file", pa.string()), ("source_row", pa.int64()),

@@ -17,13 +17,14 @@ from pathlib import Path
 
 from ..models import SECTION_KEYS
 from ..template import load as load_template
+from ..audit import extraction_problems, source_problems
 from .panel import COPIED, Panel, load_panel
 from .source import source_segments
 
 ASSETS = Path(__file__).parent / "assets"
 PAGES = "r"
 INDEX_FIELDS = ("page", "file", "agency", "year", "template", "province", "tables", "failed",
-                "errors", "findings", "copied")
+                "errors", "findings", "copied", "source_problems", "extraction_problems")
 _QUOTE = re.compile(r"'([^']{2,80})'")
 
 
@@ -198,7 +199,8 @@ def build_site(feed: Path, out: Path, panel_dir: Path | None = None) -> SiteSumm
             rows.append([page, path, meta.get("agency") or "", year, record.get("template") or "none",
                          (meta.get("region") or {}).get("province") or "", len(tables_found(record)),
                          " ".join(failed_checks(record)), len(record.get("errors") or []), len(findings),
-                         1 if any(f["kind"] == COPIED for f in findings) else 0])
+                         1 if any(f["kind"] == COPIED for f in findings) else 0,
+                         source_problems(record), extraction_problems(record)])
             if group:
                 groups.setdefault(group, []).append([page, year, path])
 

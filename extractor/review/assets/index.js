@@ -10,6 +10,7 @@
   var COLS = [
     ["file", "file"], ["agency", "agency"], ["year", "year"], ["template", "template"],
     ["province", "province", "wide"], ["tables", "tables found"], ["failed", "checks failed"],
+    ["source_problems", "report's faults"], ["extraction_problems", "reading in doubt"],
     ["errors", "errors"]
   ];
   if (hasPanel) COLS.push(["findings", "cross-year findings"]);
@@ -66,7 +67,7 @@
     if (f === "failed") {
       return '<td>' + (v ? v.split(" ").map(function (c) { return '<span class="badge fail">' + esc(c) + '</span>'; }).join(" ") : '<span class="muted">0</span>') + '</td>';
     }
-    if (f === "errors" || f === "tables" || f === "findings") {
+    if (f === "errors" || f === "tables" || f === "findings" || f === "source_problems" || f === "extraction_problems") {
       var extra = f === "findings" && r[F.copied] ? ' <span class="badge fail">copied</span>' : "";
       return '<td class="num">' + esc(v) + extra + '</td>';
     }

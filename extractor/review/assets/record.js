@@ -195,11 +195,16 @@
       var c = R.checks[name], paths = (X.scope_paths || {})[name] || [];
       var items = (c.items || []).map(function (it, i) {
         var links = "", sp = X.check_spans["" + name + "/" + i];
+        // An audit finding carries its own span; the report's fault is told apart from a reading in doubt.
+        if (!sp && it.start != null && it.end != null) sp = [it.start, it.end];
         if (sp) { addRange(sp[0], sp[1], "checkq", "check:" + name + "/" + i); links += ' <span class="clickable" data-span="check:' + esc(name + "/" + i) + '">show the text</span>'; }
         if (paths[i] && PROV[paths[i]]) links += ' <span class="clickable" data-span="' + esc(paths[i]) + '">show the table value</span>';
         var nums = (it.left != null || it.right != null)
           ? ' <span class="nums">' + num(it.left) + (it.status === "fail" ? " ≠ " : " = ") + num(it.right) + '</span>' : "";
-        return '<li class="' + esc(it.status) + '"><span class="badge ' + esc(it.status) + '">' + esc(it.status) + '</span> <code>' +
+        var who = it.responsibility ? ' <span class="badge ' + (it.responsibility === "source" ? "fail" : "muted") + '" title="' +
+          (it.responsibility === "source" ? "the report's own numbers or text are at fault" : "the reading itself is in doubt") +
+          '">' + (it.responsibility === "source" ? "report's fault" : "reading in doubt") + '</span>' : "";
+        return '<li class="' + esc(it.status) + '"><span class="badge ' + esc(it.status) + '">' + esc(it.status) + '</span>' + who + ' <code>' +
           esc(it.scope) + '</code>' + nums + (it.message ? ' — ' + esc(it.message) : "") + links + '</li>';
       });
       // Items with the check's own status are shown (a passed check's items fold away).
