@@ -15,6 +15,18 @@ import sys
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
 
 
+def _ask_index(db, query):
+    """Run one query of the index: (its result, None), or (None, the exit status) after one clear
+    line for an index that cannot answer (not built, too old, unreadable) or a bad filter."""
+    from .sqlite_index import SearchIndexError
+    try:
+        return query(), None
+    except (SearchIndexError, ValueError) as exc:
+        return None, _fail(str(exc))
+    except sqlite3.Error as exc:
+        return None, _fail(f"cannot search {db}: {exc}")
+
+
 def _fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return EXIT_FAILED
@@ -91,15 +103,12 @@ def _format_series(rows) -> str:
 
 
 def cmd_search(args) -> int:
-    from .sqlite_index import SearchIndexError, agency_years, search
+    from .sqlite_index import agency_years, search
     if args.agency_key and not args.query.strip():
         # An agency's series: every year it reported, with the main figures.
-        try:
-            rows = agency_years(args.db, args.agency_key)
-        except SearchIndexError as exc:
-            return _fail(str(exc))
-        except sqlite3.Error as exc:
-            return _fail(f"cannot search {args.db}: {exc}")
+        rows, failed = _ask_index(args.db, lambda: agency_years(args.db, args.agency_key))
+        if failed is not None:
+            return failed
         if args.json:
             print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         elif not rows:
@@ -107,16 +116,13 @@ def cmd_search(args) -> int:
         else:
             print(_format_series(rows))
         return EXIT_OK
-    try:
-        hits = search(args.db, args.query, agency=args.agency, agency_key=args.agency_key,
-                      province=args.province, year=args.year,
-                      template=args.template, level=args.level, min_applications=args.min_applications,
-                      max_applications=args.max_applications, has_problem=args.has_problem,
-                      limit=args.limit, min_source_problems=args.min_source_problems, sort=args.sort)
-    except (SearchIndexError, ValueError) as exc:
-        return _fail(str(exc))
-    except sqlite3.Error as exc:
-        return _fail(f"cannot search {args.db}: {exc}")
+    hits, failed = _ask_index(args.db, lambda: search(
+        args.db, args.query, agency=args.agency, agency_key=args.agency_key, province=args.province,
+        year=args.year, template=args.template, level=args.level, min_applications=args.min_applications,
+        max_applications=args.max_applications, has_problem=args.has_problem, limit=args.limit,
+        min_source_problems=args.min_source_problems, sort=args.sort))
+    if failed is not None:
+        return failed
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
     elif not hits:
