@@ -182,7 +182,7 @@ class Selection:
 
 def _platform_terms() -> re.Pattern:
     from . import rules  # the platform lexicon the rules backend uses
-    return rules._TERM
+    return rules.PLATFORM_TERMS
 
 
 def overview_units(body: str) -> list[str]:

@@ -593,6 +593,7 @@ def _dedupe(items: list[Finding]) -> list[Finding]:
 # Channel names and their kind (data/platforms.csv); longer terms win where one contains another.
 LEXICON: list[tuple[str, str]] = [(r["term"], r["kind"]) for r in _rows("platforms.csv")]
 _TERM = re.compile(_alternation([t for t, _ in LEXICON]))
+PLATFORM_TERMS = _TERM  # the lexicon as one pattern; the LLM input selection reads it too
 KIND = dict(LEXICON)
 # Synonyms that name the same channel (one item for both): the same_as column.
 _CANON = {r["term"]: r["same_as"] for r in _rows("platforms.csv") if r["same_as"]}
