@@ -15,7 +15,7 @@ from .document import Document
 from .meta import extract_meta
 from .responsibility import assign as assign_responsibility
 from .models import (Applications, Error, Extraction, LegacyRow, LegacyStatistics, Provenance,
-                     Record, Source, Tables)
+                     Record, Source, Tables, make_provenance)
 from .sections import split_sections
 from .tables import read_tables
 from .tables.legacy import read_legacy
@@ -39,9 +39,8 @@ def _source(doc: Document) -> Source:
 
 
 def _ocr_place(prov: dict, doc: Document) -> None:
-    """A value read by OCR: its page and box, and what OCR read where a look-alike was undone."""
-    if not doc.regions:
-        return
+    """A value read by OCR: its page and box, and what OCR read where a look-alike was undone
+    (call only for a document with OCR regions)."""
     extra = provenance_fields(doc.regions, doc.text, prov["start"], prov["end"])
     prov["note"] = "; ".join(filter(None, (prov.get("note"), extra.pop("note", None)))) or None
     prov.update(extra)
@@ -50,14 +49,16 @@ def _ocr_place(prov: dict, doc: Document) -> None:
 def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list, doc: Document) -> dict | None:
     if read is None:
         return None
+    ocr = bool(doc.regions)
     for row, cols in read.cells.items():
         for col, cell in cols.items():
             if cell is not None:
                 # Plain dicts here, validated together in one pass (pydantic-core) at the end:
                 # building ~200 models one by one in Python cost a third of the stage.
-                provenance[f"{path}.{row}.{col}"] = {"start": cell.start, "end": cell.end, "text": cell.text,
-                                                     "unit": cell.unit, "note": cell.note}
-                _ocr_place(provenance[f"{path}.{row}.{col}"], doc)
+                prov = provenance[f"{path}.{row}.{col}"] = make_provenance(cell.start, cell.end, cell.text,
+                                                                           cell.unit, cell.note)
+                if ocr:
+                    _ocr_place(prov, doc)
     open_runs = {message: (seg_rows, candidates) for seg_rows, candidates, message in read.ambiguous}
     for m in read.errors:
         if m in open_runs:
@@ -126,9 +127,10 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
                 keys={k: r["value"] for k, r in lr.keys.items()})
             for k, r in lr.keys.items():
                 if r["value"] is not None:
-                    provenance[f"legacy_statistics.keys.{k}"] = {
-                        "start": r["start"], "end": r["end"], "text": doc.text[r["start"]:r["end"]], "note": r["note"]}
-                    _ocr_place(provenance[f"legacy_statistics.keys.{k}"], doc)
+                    prov = provenance[f"legacy_statistics.keys.{k}"] = make_provenance(
+                        r["start"], r["end"], doc.text[r["start"]:r["end"]], note=r["note"])
+                    if doc.regions:
+                        _ocr_place(prov, doc)
             errors.extend(Error(stage="tables", message=m) for m in lr.errors)
         else:
             errors.append(Error(stage="tables", message="a legacy 统计表 is announced but its rows could not be read"))

@@ -23,14 +23,13 @@ DOUBTFUL_ROW_ERRORS = ("numbers where",)
 _TABLE_LABELS = {"active_disclosure": "table 二", "applications": "table 三", "review_litigation": "table 四"}
 
 
-def cell_in_doubt(prov: Provenance | dict | None) -> bool:
+def cell_in_doubt(prov: Provenance | None) -> bool:
     if prov is None:
         return False
-    get = prov.get if isinstance(prov, dict) else (lambda k: getattr(prov, k, None))
-    note = get("note") or ""
+    note = prov.get("note") or ""
     if any(n in note for n in DOUBTFUL_NOTES):
         return True
-    return get("page") is not None or bool(get("box"))  # read by OCR
+    return prov.get("page") is not None or bool(prov.get("box"))  # read by OCR
 
 
 def _paths_of(check_id: str, item: CheckItem, tables: dict) -> tuple[str, list[tuple[str, str, str]]]:

@@ -64,7 +64,7 @@ def test_failed_identity_over_a_digit_run_cut_is_the_readings_fault():
     failure is the reading's, not the agency's."""
     r = _record("corpus_024_pingtan-zone-2022.txt")
     prov = r.provenance["tables.applications.rows.granted.total"]
-    assert "digits run together" in prov.note
+    assert "digits run together" in prov["note"]
     tables = {k: v for k, v in r.model_dump()["tables"].items() if v is not None}
     tables["applications"]["rows"]["granted"]["total"] += 1  # what a wrong cut would read
     checks = identity_checks(tables)
@@ -360,7 +360,7 @@ def test_the_same_failure_read_by_ocr_is_the_readings_fault(tmp_path):
     failed = [i for i in record.checks["review_litigation.block_total"].items if i.status == "fail"]
     assert failed, "the scan's table 四 reads as the page prints it"
     assert {i.responsibility for i in failed} == {"extraction"}
-    assert all(record.provenance[f"tables.review_litigation.{i.scope}.total"].page is not None for i in failed)
+    assert all(record.provenance[f"tables.review_litigation.{i.scope}.total"]["page"] is not None for i in failed)
     text_layer = _record(name)
     assert {i.responsibility for i in text_layer.checks["review_litigation.block_total"].items
             if i.status == "fail"} == {"source"}

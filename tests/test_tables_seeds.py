@@ -65,7 +65,7 @@ def test_provenance_points_at_the_printed_value():
     doc = next(iter(load_path(path)))
     rec = extract_record(doc)
     span = rec.provenance["tables.active_disclosure.licensing.decisions"]
-    assert doc.text[span.start:span.end] == "63"
+    assert doc.text[span["start"]:span["end"]] == "63"
     assert rec.tables.active_disclosure["licensing"]["decisions"] == 63
 
 
