@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 from .models import Check, CheckItem, Sections
 from .narrative.prompts import is_table_line
 from .template import _read, parse_prose
@@ -336,6 +338,35 @@ def _in_prose(text: str, pos: int, seen: dict[int, tuple[int, bool]]) -> tuple[i
 
 
 _DOUBLED_UNIT = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
+_UNIT_LENGTHS = (2, 3, 4)
+
+
+def _doubled_units(text: str) -> list[tuple[int, int, str]]:
+    """What `_DOUBLED_UNIT.finditer` finds, (start, end, word), found faster: nearly every
+    character of a report is an ideograph, so the pattern backtracks at each one. numpy marks
+    where text[i:i+k] == text[i+k:i+2k] for some k (one vector comparison per k); the pattern is
+    then matched only there, left to right without overlap, as finditer would."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    n = len(codes)
+    ideograph = (codes >= 0x4E00) & (codes <= 0x9FFF)
+    starts = np.zeros(n, dtype=bool)
+    for k in _UNIT_LENGTHS:
+        if n < 2 * k:
+            continue
+        same = (codes[:-k] == codes[k:]) & ideograph[:-k]  # same[i]: text[i] == text[i+k], an ideograph
+        doubled = same[:n - 2 * k + 1].copy()
+        for j in range(1, k):
+            doubled &= same[j:n - 2 * k + 1 + j]
+        starts[:n - 2 * k + 1] |= doubled
+    out, end = [], -1
+    for i in np.flatnonzero(starts).tolist():
+        if i < end:
+            continue
+        m = _DOUBLED_UNIT.match(text, i)
+        if m:
+            out.append((m.start(), m.end(), m.group(1)))
+            end = m.end()
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -358,7 +389,7 @@ def duplicated_words(text: str) -> list[tuple[int, int, str, str]]:
     The patterns run over the whole text; only the rare lines they hit are judged prose or table."""
     allowed = data().cues.get("doubled_allowed", ())
     single = _doubled_char()
-    hits = [(m.start(), m.end(), m.group(1)) for m in _DOUBLED_UNIT.finditer(text)]
+    hits = _doubled_units(text)
     if single is not None:
         hits += [(m.start(), m.end(), m.group(1)) for m in single.finditer(text)]
     out, seen = [], {}

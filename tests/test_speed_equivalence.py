@@ -42,3 +42,19 @@ def test_identity_checks_are_the_models_built_one_by_one():
         rebuilt = Check(status=check.status, items=[type(i)(**i.model_dump()) for i in check.items])
         assert rebuilt == check and rec.checks[key] == check
     assert any(c.status == "pass" for c in checks.values())
+
+
+def test_doubled_units_are_what_the_pattern_finds():
+    # audit._doubled_units prefilters with numpy where _DOUBLED_UNIT.finditer tried every position
+    import random
+    from helpers import ROOT
+    from extractor.audit import _DOUBLED_UNIT, _doubled_units
+    texts = ["", "资", "资金资金", "的的", "常常常常", "工作工作工作", "公开公开。公开公开", "𠀀𠀀资金资金𠀀",
+             "一二一二一二三", "依申请依申请公开", "政府信息公开工作年度报告年度报告"]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "evals" / "fixtures").glob("*.txt"))]
+    rng = random.Random(3)
+    alphabet = "资金公开的工作一二𠀀a1，\n"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60))) for _ in range(3000)]
+    for text in texts:
+        expected = [(m.start(), m.end(), m.group(1)) for m in _DOUBLED_UNIT.finditer(text)]
+        assert _doubled_units(text) == expected, text[:80]

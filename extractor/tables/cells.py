@@ -63,12 +63,18 @@ def tokenize(text: str, start: int, end: int, signed: bool = False) -> list[Toke
     before a digit is a minus sign (35-15 is 35 and −15), not a separator.
     """
     tokens: list[Token] = []
-    for m in CELL.finditer(text, start, end):
-        cell = m.group()
+    # findall gives the cells' texts in one C call; each one's offset is the first place it
+    # occurs after the previous cell (only separators stand between two cells, and a cell holds
+    # none), which str.find gives without a match object per cell.
+    pos = start
+    find = text.find
+    for cell in CELL.findall(text, start, end):
+        a = find(cell, pos)
+        pos = a + len(cell)
         if cell.isascii() and cell.isdigit():  # the common case: a bare number
-            tokens.append(Token("num", cell, m.start(), m.end(), None, int(cell)))
+            tokens.append(Token("num", cell, a, pos, None, int(cell)))
         else:
-            _cell_tokens(text, m.start(), m.end(), tokens, signed)
+            _cell_tokens(text, a, pos, tokens, signed)
     return tokens
 
 
