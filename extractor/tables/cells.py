@@ -32,6 +32,9 @@ class Token:
     end: int
     unit: str | None = None
     value: int | float | None = None  # parsed from text when not given
+    # A token read as a cell as it stands is the table's cell (reader.CellRead's fields): no
+    # copy per cell, and a note where the reading needs one.
+    note: str | None = None
 
     # Written out rather than generated + __post_init__: one call per token instead of two
     # (a report makes hundreds of tokens).
@@ -43,6 +46,7 @@ class Token:
         self.end = end
         self.unit = unit
         self.value = parse_number(text) if kind == "num" and value is None else value
+        self.note = None
 
 
 def parse_number(text: str) -> int | float:

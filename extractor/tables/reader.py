@@ -31,8 +31,9 @@ class CellRead:
 
 @dataclass
 class TableRead:
-    """What a reader found: cells[row][column] (None cell = null), with spans and errors."""
-    cells: dict[str, dict[str, CellRead | None]] = field(default_factory=dict)
+    """What a reader found: cells[row][column] (None cell = null), with spans and errors. A cell
+    is a CellRead, or the Token it was read from as it stands (the same fields)."""
+    cells: dict[str, dict[str, CellRead | Token | None]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     found_rows: int = 0
     span: tuple[int, int] | None = None
@@ -155,7 +156,7 @@ def _admitted(tokens: list[Token], seg_rows: list[Row], result: TableRead, label
     """One cell per token, except a value its column cannot hold (a negative or fractional count,
     money past the cent): that cell is null, with the reason."""
     if all(t.text.isdigit() for t in tokens):  # whole, not negative: any column holds it
-        return [CellRead(t.value, t.start, t.end, t.text, t.unit) for t in tokens]
+        return tokens  # each token is its cell (value, span, text, unit, note)
     cells = []
     columns = [(r, c) for r in seg_rows for c in r.columns]
     for t, (row, col) in zip(tokens, columns):
