@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .template import load
 
@@ -48,8 +49,9 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _SITE_SUFFIX = re.compile(r"\s*(?:[_｜|]| - | — ).*$")
 
 
-def _shape(kind: str) -> list[tuple[re.Pattern, str]]:
-    return [(p, reason) for k, p, reason in load().report_shape if k == kind]
+@lru_cache(maxsize=None)
+def _shape(kind: str) -> tuple[tuple[re.Pattern, str], ...]:
+    return tuple((p, reason) for k, p, reason in load().report_shape if k == kind)
 
 
 def _clean_title(title: str) -> str:
@@ -125,10 +127,12 @@ def not_report_reason(title: str | None, text: str, sections_found: int | None =
             # 关于印发…年度报告的通知 carrying the report's own tables is the report
             return f"{reason}: its title is {first[:60]}"
     # Characters other than whitespace: str.split() and the regex \s both take Unicode's
-    # whitespace (Py_UNICODE_ISSPACE), and summing the words' lengths builds no copy of the text.
-    body_chars = sum(map(len, text.split()))
-    if body_chars < MIN_REPORT_TEXT:
-        return f"no report text: content has {body_chars} characters"
+    # whitespace (Py_UNICODE_ISSPACE). The opening nearly always holds enough of them; only a
+    # short or blank text is counted whole.
+    if sum(map(len, opening.split())) < MIN_REPORT_TEXT:
+        body_chars = sum(map(len, text.split()))
+        if body_chars < MIN_REPORT_TEXT:
+            return f"no report text: content has {body_chars} characters"
     if has_tables:
         return None
     if _lists_reports(text):

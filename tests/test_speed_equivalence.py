@@ -58,3 +58,10 @@ def test_doubled_units_are_what_the_pattern_finds():
     for text in texts:
         expected = [(m.start(), m.end(), m.group(1)) for m in _DOUBLED_UNIT.finditer(text)]
         assert _doubled_units(text) == expected, text[:80]
+
+
+def test_fold_width_is_the_translation_table():
+    from extractor.textutil import _FOLD, fold_width
+    every = "".join(chr(c) for c in range(0x20, 0x10000) if not 0xD800 <= c < 0xE000)
+    assert fold_width(every) == every.translate(_FOLD)
+    assert fold_width("２０２３年，（一）") == "2023年,(一)"
