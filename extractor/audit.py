@@ -10,6 +10,7 @@ worse than a miss, so each rule fires only on evidence that leaves little doubt.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -133,10 +134,30 @@ def headings(text: str) -> list[Heading]:
     return out
 
 
+# Where a line opens with an arabic or 第…部分 ordinal: _OTHER_ENUM's patterns open with ^, which
+# the regex engine tries at every character; this one opens with a newline it can skip to, and
+# holds what both patterns need after the marks, so that few lines are tried.
+_OTHER_ENUM_LINE = re.compile(rf"\n[#>*\s\u3000]*(?:\d{{1,2}}[ \u3000]*[、.．]|第[{NUMERALS}]{{1,2}}部分)")
+
+
+def _line_start_matches(pattern: re.Pattern, text: str):
+    """pattern.finditer(text) for one of _OTHER_ENUM's patterns (`(?m)^`, a run of marks and
+    blanks, then the ordinal): tried only at the line starts _OTHER_ENUM_LINE finds (and at 0),
+    the same matches."""
+    end = 0
+    for start in itertools.chain((0,), (m.start() + 1 for m in _OTHER_ENUM_LINE.finditer(text))):
+        if start < end:
+            continue
+        m = pattern.match(text, start)
+        if m:
+            end = m.end()
+            yield m
+
+
 def _other_style_headings(text: str) -> list[Heading]:
     out = []
     for style, pattern in _OTHER_ENUM:
-        for m in pattern.finditer(text):
+        for m in _line_start_matches(pattern, text):
             a, b = _line_bounds(text, m.end())
             line = text[a:b]
             if "|" in line or "\t" in line or len(line.strip()) > _SUBTOPIC_LINE + 6:

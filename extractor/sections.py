@@ -29,7 +29,6 @@ _COMPILED: list[tuple[str, re.Pattern]] | None = None
 # regex engine can only try at every character of the report; trying them at these few places
 # (and the run before each) finds the same leftmost match.
 _ENUMERATOR_AT = re.compile(r"[一二三四五六七八九十](?=[一二三四五六七八九十]?" + GAP + r"[、.．])")
-_RUN = re.compile(r"[#\s]")
 
 
 def _first_heading(pattern: re.Pattern, text: str, cursor: int, numerals: list[int]) -> re.Match | None:
@@ -38,7 +37,8 @@ def _first_heading(pattern: re.Pattern, text: str, cursor: int, numerals: list[i
         if q < cursor:
             continue
         p = q
-        while p > cursor and _RUN.match(text, p - 1):
+        # the run of '#' and whitespace before the numeral (str.isspace is the regex \s)
+        while p > cursor and (text[p - 1] == "#" or text[p - 1].isspace()):
             p -= 1
         for start in range(p, q + 1):
             m = pattern.match(text, start)

@@ -13,7 +13,7 @@ _FOLD[0xA0] = 0x20
 # str.translate with a dict looks every character up in Python; a report holds a handful of the
 # 96 foldable characters (，（）：…): one regex pass names the ones present, and replacing each is
 # done in C. The targets are ASCII, never a source, so the order of the replacements does not matter.
-_FOLDABLE = re.compile("[" + "".join(chr(k) for k in _FOLD) + "]")
+_FOLDABLE = re.compile("[\uff01-\uff5e\u3000\xa0]")  # the keys of _FOLD, as ranges: cheaper to test
 
 
 def fold_width(text: str) -> str:
