@@ -193,6 +193,19 @@ class Provenance(TypedDict):
         json_schema_extra={"default": None})]]
 
 
+class ProvenanceAsBuilt(TypedDict):
+    """Provenance as make_provenance builds it, for validating the stage's own output: every key
+    is there, so the check for keys of no field (extra="forbid", which costs more than checking
+    the types) has nothing to find. Feed lines read back are validated as Provenance."""
+    start: int
+    end: int
+    text: str
+    unit: Optional[str]
+    note: Optional[str]
+    page: Optional[int]
+    box: Optional[list[float]]
+
+
 def make_provenance(start: int, end: int, text: str, unit: str | None = None, note: str | None = None,
                page: int | None = None, box: list[float] | None = None) -> Provenance:
     """A provenance entry with every key, in the order the feed prints them."""

@@ -14,7 +14,7 @@ from .detect import count_sections, detect_template, not_report_reason
 from .document import Document
 from .meta import extract_meta
 from .responsibility import assign as assign_responsibility
-from .models import (Applications, Error, Extraction, LegacyRow, LegacyStatistics, Provenance,
+from .models import (Applications, Error, Extraction, LegacyRow, LegacyStatistics, ProvenanceAsBuilt,
                      Record, Source, Tables, make_provenance)
 from .sections import split_sections
 from .tables import read_tables
@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover
         return doc
 
 
-_PROVENANCE = TypeAdapter(dict[str, Provenance])
+_PROVENANCE = TypeAdapter(dict[str, ProvenanceAsBuilt])
 
 
 def _source(doc: Document) -> Source:
