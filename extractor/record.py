@@ -14,7 +14,7 @@ from .detect import count_sections, detect_template, not_report_reason
 from .document import Document
 from .meta import extract_meta
 from .responsibility import assign as assign_responsibility
-from .models import (Applications, Error, Extraction, LegacyRow, LegacyStatistics, ProvenanceAsBuilt,
+from .models import (Applications, Error, Extraction, LegacyStatistics, ProvenanceAsBuilt,
                      Record, Source, Tables, make_provenance)
 from .sections import split_sections
 from .tables import read_tables
@@ -59,9 +59,11 @@ def _table_out(read: TableRead | None, path: str, provenance: dict, errors: list
                 continue
             row_values[col] = cell.value
             # Plain dicts here, validated together in one pass (pydantic-core) at the end:
-            # building ~200 models one by one in Python cost a third of the stage.
-            prov = provenance[f"{path}.{row}.{col}"] = make_provenance(cell.start, cell.end, cell.text,
-                                                                       cell.unit, cell.note)
+            # building ~200 models one by one in Python cost a third of the stage. The dict is
+            # make_provenance's, written out: a call per cell costs more than the dict.
+            prov = provenance[f"{path}.{row}.{col}"] = {
+                "start": cell.start, "end": cell.end, "text": cell.text, "unit": cell.unit, "note": cell.note,
+                "page": None, "box": None}
             if ocr:
                 _ocr_place(prov, doc)
     open_runs = {message: (seg_rows, candidates) for seg_rows, candidates, message in read.ambiguous}
@@ -127,9 +129,9 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
     elif template == "legacy":
         lr = read_legacy(folded, doc.text, at)
         if lr is not None:
-            legacy = LegacyStatistics(
-                rows=[LegacyRow(indicator=r["indicator"], unit=r["unit"], value=r["value"]) for r in lr.rows],
-                keys={k: r["value"] for k, r in lr.keys.items()})
+            legacy = LegacyStatistics.model_validate({  # one validation, not a model per row
+                "rows": [{"indicator": r["indicator"], "unit": r["unit"], "value": r["value"]} for r in lr.rows],
+                "keys": {k: r["value"] for k, r in lr.keys.items()}})
             for k, r in lr.keys.items():
                 if r["value"] is not None:
                     prov = provenance[f"legacy_statistics.keys.{k}"] = make_provenance(
