@@ -61,7 +61,7 @@ def data() -> AuditData:
         cues={k: tuple(v) for k, v in cues.items()})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a call per field, and a report has dozens
 class Heading:
     ordinal: str
     key: str | None  # the outline section its title names, if any
@@ -134,18 +134,33 @@ def headings(text: str) -> list[Heading]:
     return out
 
 
-# Where a line opens with an arabic or 第…部分 ordinal: _OTHER_ENUM's patterns open with ^, which
-# the regex engine tries at every character; this one opens with a newline it can skip to, and
-# holds what both patterns need after the marks, so that few lines are tried.
-_OTHER_ENUM_LINE = re.compile(rf"\n[#>*\s\u3000]*(?:\d{{1,2}}[ \u3000]*[、.．]|第[{NUMERALS}]{{1,2}}部分)")
+# What _OTHER_ENUM's patterns need after the marks at a line start: an arabic ordinal (1、 2．)
+# or 第…部分. Those patterns open with ^, which the regex engine tries at every character; this
+# one opens with characters it can skip to.
+_OTHER_ORDINAL = re.compile(rf"\d{{1,2}}[ \u3000]*[、.．]|第[{NUMERALS}]{{1,2}}部分")
+_LINE_MARKS = "#>*\u3000"  # with whitespace (str.isspace, the regex \s): _OTHER_ENUM's [#>*\s\u3000]
 
 
 def _line_start_matches(pattern: re.Pattern, text: str):
     """pattern.finditer(text) for one of _OTHER_ENUM's patterns (`(?m)^`, a run of marks and
-    blanks, then the ordinal): tried only at the line starts _OTHER_ENUM_LINE finds (and at 0),
-    the same matches."""
+    blanks, then the ordinal), tried only where it can match: at the first line start of the run
+    of marks and blanks before each ordinal. A later line start in the same run leads to the same
+    ordinal, so it matches only inside the first one's match. The same matches, in order."""
+    starts = []
+    for m in _OTHER_ORDINAL.finditer(text):
+        i = first = m.start()
+        while i > 0 and (text[i - 1] in _LINE_MARKS or text[i - 1].isspace()):
+            i -= 1
+            if i == 0 or text[i - 1] == "\n":
+                first = i  # a line start in the run: the earliest one wins
+        if i == 0:
+            first = 0
+        elif text[first - 1:first] != "\n" and first != 0:
+            continue  # the ordinal stands inside a line, after other text
+        if not starts or starts[-1] != first:
+            starts.append(first)
     end = 0
-    for start in itertools.chain((0,), (m.start() + 1 for m in _OTHER_ENUM_LINE.finditer(text))):
+    for start in starts:
         if start < end:
             continue
         m = pattern.match(text, start)

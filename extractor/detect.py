@@ -9,41 +9,27 @@ from .template import load
 _APPLICATIONS = re.compile(r"本年新收|本[\s]*年[\s]*新[\s]*收")
 
 
-_MODERN = ("2021", "2019")
-
-
-@lru_cache(maxsize=1)
-def _detection() -> tuple[re.Pattern, tuple[str, ...]]:
-    """The detection phrases of every template as one pattern, one named group per template, so
-    that one scan finds what a search per template found: the leftmost modern hit (at a tie,
-    the template first by name, as min() chose: 2019 before 2021), else the first other hit.
-    A search restarts one past an other-template hit, so that no modern hit it overlaps is lost."""
-    rows = sorted(load().detection, key=lambda tp: (tp[0] not in _MODERN, tp[0]))
-    combined = re.compile("|".join(f"(?P<d{i}>{p.pattern})" for i, (_, p) in enumerate(rows)))
-    return combined, tuple(t for t, _ in rows)
-
-
 def detect_template(text: str) -> tuple[str, int | None]:
     """(template, offset of the evidence) from the table headers, never from the year.
 
     2021 and 2019 differ in table 二's columns; legacy reports carry a 统计表; a report whose
     table 二 was lost but whose table 三 survived is told apart by table 三's （六） rows.
     """
-    pattern, templates = _detection()
-    first_other = None  # the earliest hit of a template other than 2021/2019 (legacy)
-    m = pattern.search(text)
-    while m:
-        template = templates[int(m.lastgroup[1:])]
-        if template in _MODERN:
-            return template, m.start()
-        first_other = first_other or (m.start(), template)
-        m = pattern.search(text, m.start() + 1)
+    hits = []
+    for template, pattern in load().detection:
+        m = pattern.search(text)
+        if m:
+            hits.append((m.start(), template))
+    modern = [h for h in hits if h[1] in ("2021", "2019")]
+    if modern:
+        pos, template = min(modern)
+        return template, pos
     m = _APPLICATIONS.search(text)
     if m and re.search(r"结转下年度", text[m.start():]):
         split = re.search(r"逾期不补正|缴纳费用", text[m.start():m.start() + 6000])
         return ("2021" if split else "2019"), m.start()
-    if first_other:
-        pos, template = first_other
+    if hits:
+        pos, template = min(hits)
         return template, pos
     return "none", None
 

@@ -82,35 +82,3 @@ def test_line_start_matches_are_finditer():
             expected = [(m.start(), m.end(), m.group(1)) for m in pattern.finditer(text)]
             assert [(m.start(), m.end(), m.group(1)) for m in _line_start_matches(pattern, text)] == expected, text
 
-
-def test_one_detection_scan_is_a_search_per_template():
-    # detect.detect_template scans once with every template's phrases; it used to search each
-    import random
-    from helpers import ROOT
-    from extractor.detect import detect_template
-    from extractor.template import load
-
-    def per_template(text):  # detect_template as it was written before
-        hits = [(m.start(), t) for t, p in load().detection for m in [p.search(text)] if m]
-        modern = [h for h in hits if h[1] in ("2021", "2019")]
-        if modern:
-            pos, template = min(modern)
-            return template, pos
-        m = re.search(r"本年新收|本[\s]*年[\s]*新[\s]*收", text)
-        if m and re.search(r"结转下年度", text[m.start():]):
-            split = re.search(r"逾期不补正|缴纳费用", text[m.start():m.start() + 6000])
-            return ("2021" if split else "2019"), m.start()
-        if hits:
-            pos, template = min(hits)
-            return template, pos
-        return "none", None
-
-    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "evals" / "fixtures").glob("*.txt"))]
-    rng = random.Random(11)
-    pieces = ["本年制发件数", "本年新制作数量", "统计指标", "现行有效件数", "对外公开总数量", "政府信息公开情况统计表",
-              "本年", "统 计 指 标", "x", "\n", "上一年项目数量"]
-    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 8))) for _ in range(3000)]
-    pieces += ["本年新收", "结转下年度", "缴纳费用"]
-    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 8))) for _ in range(2000)]
-    for text in texts:
-        assert detect_template(text) == per_template(text), text
