@@ -377,19 +377,24 @@ _DOUBLED_UNIT = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
 _UNIT_LENGTHS = (2, 3, 4)
 
 
-def _doubled_units(text: str) -> list[tuple[int, int, str]]:
-    """What `_DOUBLED_UNIT.finditer` finds, (start, end, word), found faster: nearly every
-    character of a report is an ideograph, so the pattern backtracks at each one. numpy marks
-    where text[i:i+k] == text[i+k:i+2k] for some k (one vector comparison per k); the pattern is
-    then matched only there, left to right without overlap, as finditer would."""
+def _doubled_units(text: str, chars: str = "") -> list[tuple[int, int, str]]:
+    """What `_DOUBLED_UNIT.finditer` finds, (start, end, word), then what `([chars])\\1` finds (an
+    ideograph of `chars` twice running), found faster: nearly every character of a report is an
+    ideograph, so the patterns try each one. numpy marks where text[i:i+k] == text[i+k:i+2k] for
+    some k (one vector comparison per k); the patterns' matches are then taken only there, left
+    to right without overlap, as finditer would."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     n = len(codes)
     ideograph = (codes >= 0x4E00) & (codes <= 0x9FFF)
     starts = np.zeros(n, dtype=bool)
-    for k in _UNIT_LENGTHS:
+    twice = np.zeros(0, dtype=bool)
+    for k in (1,) + _UNIT_LENGTHS:
         if n < 2 * k:
             continue
         same = (codes[:-k] == codes[k:]) & ideograph[:-k]  # same[i]: text[i] == text[i+k], an ideograph
+        if k == 1:
+            twice = same
+            continue
         doubled = same[:n - 2 * k + 1].copy()
         for j in range(1, k):
             doubled &= same[j:n - 2 * k + 1 + j]
@@ -402,13 +407,23 @@ def _doubled_units(text: str) -> list[tuple[int, int, str]]:
         if m:
             out.append((m.start(), m.end(), m.group(1)))
             end = m.end()
+    end = -1
+    for i in np.flatnonzero(twice).tolist() if chars else ():
+        if i >= end and text[i] in chars:
+            out.append((i, i + 2, text[i]))
+            end = i + 2
     return out
 
 
 @lru_cache(maxsize=1)
-def _doubled_char() -> re.Pattern | None:
+def _doubled_chars() -> tuple[str, re.Pattern | None]:
+    """Characters that, printed twice running, are a slip (的的; audit_cues.csv doubled_char): the
+    ideographs, which _doubled_units finds, and a pattern for any others. Two matches of
+    `([chars])\\1` overlap only when they are of one character, so the two sets are found apart."""
     chars = "".join(data().cues.get("doubled_char", ()))
-    return re.compile(f"([{re.escape(chars)}])\\1") if chars else None
+    ideographs = "".join(c for c in chars if 0x4E00 <= ord(c) <= 0x9FFF)
+    others = "".join(c for c in chars if c not in ideographs)
+    return ideographs, (re.compile(f"([{re.escape(others)}])\\1") if others else None)
 
 
 @lru_cache(maxsize=1)
@@ -424,10 +439,10 @@ def duplicated_words(text: str) -> list[tuple[int, int, str, str]]:
     """(start, end, word, context) of a word printed twice running (资金资金, 的的), in prose lines.
     The patterns run over the whole text; only the rare lines they hit are judged prose or table."""
     allowed = data().cues.get("doubled_allowed", ())
-    single = _doubled_char()
-    hits = _doubled_units(text)
-    if single is not None:
-        hits += [(m.start(), m.end(), m.group(1)) for m in single.finditer(text)]
+    ideographs, others = _doubled_chars()
+    hits = _doubled_units(text, ideographs)
+    if others is not None:
+        hits += [(m.start(), m.end(), m.group(1)) for m in others.finditer(text)]
     out, seen = [], {}
     for a, b, w in sorted(hits):
         if len(w) > 1 and len(set(w)) == 1:

@@ -53,11 +53,15 @@ def test_doubled_units_are_what_the_pattern_finds():
              "一二一二一二三", "依申请依申请公开", "政府信息公开工作年度报告年度报告"]
     texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "evals" / "fixtures").glob("*.txt"))]
     rng = random.Random(3)
-    alphabet = "资金公开的工作一二𠀀a1，\n"
+    alphabet = "资金公开的的了和工作一二𠀀a1，\n"
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60))) for _ in range(3000)]
+    single = re.compile("([的了和])\\1")
+    texts += ["的的的", "了了资金资金和和和和"]
     for text in texts:
         expected = [(m.start(), m.end(), m.group(1)) for m in _DOUBLED_UNIT.finditer(text)]
         assert _doubled_units(text) == expected, text[:80]
+        expected += [(m.start(), m.end(), m.group(1)) for m in single.finditer(text)]
+        assert _doubled_units(text, "的了和") == expected, text[:80]
 
 
 def test_fold_width_is_the_translation_table():
