@@ -134,31 +134,23 @@ def headings(text: str) -> list[Heading]:
     return out
 
 
-# What _OTHER_ENUM's patterns need after the marks at a line start: an arabic ordinal (1、 2．)
-# or 第…部分. Those patterns open with ^, which the regex engine tries at every character; this
-# one opens with characters it can skip to.
-_OTHER_ORDINAL = re.compile(rf"\d{{1,2}}[ \u3000]*[、.．]|第[{NUMERALS}]{{1,2}}部分")
-_LINE_MARKS = "#>*\u3000"  # with whitespace (str.isspace, the regex \s): _OTHER_ENUM's [#>*\s\u3000]
+# Where a line opens with an arabic or 第…部分 ordinal: _OTHER_ENUM's patterns open with ^, which
+# the regex engine tries at every character; this one opens with a newline it can skip to, and
+# holds what both patterns need after the marks (possessive: the ordinal is no mark, so giving
+# marks back never helps), so that few lines are tried.
+_OTHER_ENUM_LINE = re.compile(rf"\n[#>*\s\u3000]*+(?:\d{{1,2}}[ \u3000]*[、.．]|第[{NUMERALS}]{{1,2}}部分)")
 
 
-def _line_start_matches(pattern: re.Pattern, text: str):
-    """pattern.finditer(text) for one of _OTHER_ENUM's patterns (`(?m)^`, a run of marks and
-    blanks, then the ordinal), tried only where it can match: at the first line start of the run
-    of marks and blanks before each ordinal. A later line start in the same run leads to the same
-    ordinal, so it matches only inside the first one's match. The same matches, in order."""
-    starts = []
-    for m in _OTHER_ORDINAL.finditer(text):
-        i = first = m.start()
-        while i > 0 and (text[i - 1] in _LINE_MARKS or text[i - 1].isspace()):
-            i -= 1
-            if i == 0 or text[i - 1] == "\n":
-                first = i  # a line start in the run: the earliest one wins
-        if i == 0:
-            first = 0
-        elif text[first - 1:first] != "\n" and first != 0:
-            continue  # the ordinal stands inside a line, after other text
-        if not starts or starts[-1] != first:
-            starts.append(first)
+def _ordinal_line_starts(text: str) -> list[int]:
+    """0 and the line starts _OTHER_ENUM_LINE finds: where _OTHER_ENUM's patterns can match. A
+    line start inside the marks run of an earlier one leads to the same ordinal, so it can match
+    only inside that one's match."""
+    return [0] + [m.start() + 1 for m in _OTHER_ENUM_LINE.finditer(text)]
+
+
+def _line_start_matches(pattern: re.Pattern, text: str, starts: list[int]):
+    """pattern.finditer(text) for one of _OTHER_ENUM's patterns, tried only at `starts`
+    (_ordinal_line_starts): the same matches, in order."""
     end = 0
     for start in starts:
         if start < end:
@@ -171,8 +163,9 @@ def _line_start_matches(pattern: re.Pattern, text: str):
 
 def _other_style_headings(text: str) -> list[Heading]:
     out = []
+    starts = _ordinal_line_starts(text)
     for style, pattern in _OTHER_ENUM:
-        for m in _line_start_matches(pattern, text):
+        for m in _line_start_matches(pattern, text, starts):
             a, b = _line_bounds(text, m.end())
             line = text[a:b]
             if "|" in line or "\t" in line or len(line.strip()) > _SUBTOPIC_LINE + 6:

@@ -75,14 +75,16 @@ def test_line_start_matches_are_finditer():
     # audit._other_style_headings tries its ^-anchored patterns only at line starts
     import random
     from helpers import ROOT
-    from extractor.audit import _OTHER_ENUM, _line_start_matches
+    from extractor.audit import _OTHER_ENUM, _line_start_matches, _ordinal_line_starts
     texts = ["", "1、概述", "\n\n 2. 主动公开", "第一部分 概述\n第二部分、\n\n3．", "# 1、a\n> 12、b\n123、c"]
     texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "evals" / "fixtures").glob("*.txt"))]
     rng = random.Random(5)
-    pieces = ["\n", " ", "\u3000", "#", ">", "*", "第", "一", "二", "部分", "1", "2", "3", "、", ".", "．", "：", "x", "公开"]
-    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 40))) for _ in range(5000)]
+    pieces = ["\n", " ", "\u3000", "#", ">", "*", "第", "一", "二", "部分", "1", "2", "3", "12", "、", ".", "．", "：",
+              "x", "公开", "\t", "\r", "\x0c"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 40))) for _ in range(20000)]
     for text in texts:
         for _, pattern in _OTHER_ENUM:
             expected = [(m.start(), m.end(), m.group(1)) for m in pattern.finditer(text)]
-            assert [(m.start(), m.end(), m.group(1)) for m in _line_start_matches(pattern, text)] == expected, text
+            got = _line_start_matches(pattern, text, _ordinal_line_starts(text))
+            assert [(m.start(), m.end(), m.group(1)) for m in got] == expected, text
 
