@@ -8,6 +8,7 @@ the scrape lost is recovered from its position between the labels that remain.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -16,6 +17,7 @@ from .cells import DIGIT, Token, confirmed_by_quotes, delimited_cells, line_cell
 from .segment import segmentations
 
 MAX_COMBINATIONS = 5000
+DIGIT_RUN = re.compile(r"\d+")
 _ONE_MINUS = str.maketrans({"−": "-", "—": "-", "–": "-"})  # one character for one: offsets kept
 
 
@@ -324,7 +326,12 @@ def read_by_lines(text: str, start: int, end: int, rows: list[Row], label: str) 
     value_rows = [r for r in rows if r.kind == "row"]
     result = TableRead()
     lines: list[tuple[int, int, list[Token]]] = []
+    widths = {r.width for r in value_rows}
     pos = start
+    if len(widths) == 1 and len(DIGIT_RUN.findall(text, start, end)) < (len(value_rows) - 1) * min(widths):
+        # Rows of one width are read only from at least all but one full line, each number
+        # holding a digit run: with fewer runs (digits run together) no line need be read.
+        pos = end
     while pos < end:
         stop = text.find("\n", pos, end)
         stop = end if stop < 0 else stop
@@ -332,7 +339,6 @@ def read_by_lines(text: str, start: int, end: int, rows: list[Row], label: str) 
         if toks and all(t.kind == "num" for t in toks):
             lines.append((pos, stop, toks))
         pos = stop + 1
-    widths = {r.width for r in value_rows}
     if len(widths) == 1:
         width = widths.pop()
         full = [toks for _, _, toks in lines if len(toks) == width]
