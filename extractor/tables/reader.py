@@ -21,7 +21,7 @@ DIGIT_RUN = re.compile(r"\d+")
 _ONE_MINUS = str.maketrans({"−": "-", "—": "-", "–": "-"})  # one character for one: offsets kept
 
 
-@dataclass
+@dataclass(slots=True)
 class CellRead:
     value: int | float | None
     start: int

@@ -64,6 +64,7 @@ def segmentations(groups: list[str], widths: list[int],
     if digits == total and "." not in "".join(groups) and "-" not in "".join(groups) and "+" not in "".join(groups):
         return _one_digit_cells(groups, widths, accept_row)
     digits_after = [sum(len(x) for x in groups[g + 1:]) for g in range(len(groups))]
+    plain_groups = [g.isascii() and g.isdigit() for g in groups]
     steps = 0
 
     def row_cuts(g: int, off: int, row: int) -> list[tuple[Cut, int, int]]:
@@ -96,13 +97,18 @@ def segmentations(groups: list[str], widths: list[int],
                     if not s.startswith(expected, off):
                         return
                     lengths = (len(expected),)
+            plain = plain_groups[g]
             for length in lengths:
                 piece = s[off:off + length]
-                digits = piece[1:] if piece[0] in "+-" else piece
-                if digits and digits[0] == "0" and len(digits) > 1 and digits[1] != ".":
-                    break  # a longer piece starting with 0 is no number either
-                if piece[-1] == "." or not _valid(piece):
-                    continue
+                if plain:  # digits only: a piece is a number unless a longer one opens with 0
+                    if length > 1 and piece[0] == "0":
+                        break
+                else:
+                    digits = piece[1:] if piece[0] in "+-" else piece
+                    if digits and digits[0] == "0" and len(digits) > 1 and digits[1] != ".":
+                        break  # a longer piece starting with 0 is no number either
+                    if piece[-1] == "." or not _valid(piece):
+                        continue
                 ends_group = off + length == len(s)
                 left_after = rest - 1
                 chars_after = len(s) - off - length + digits_after[g]

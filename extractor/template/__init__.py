@@ -142,9 +142,17 @@ class Identity:
         Terms are matched by glob against the keys present: a row the table does not print is
         not a term; a printed term that is null makes the identity not assessable.
         """
-        present = tuple(values)
-        left = _total(values, _expand(self.left, present))
-        right = _total(values, _expand(self.right, present))
+        return self.evaluate_terms(values, *self.terms(tuple(values)))
+
+    def terms(self, present: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The keys of `present` that the left and the right side name."""
+        return _expand(self.left, present), _expand(self.right, present)
+
+    def evaluate_terms(self, values: dict, left_keys: tuple[str, ...], right_keys: tuple[str, ...]
+                       ) -> tuple[str, float | None, float | None]:
+        """evaluate() with the sides' keys found once (terms()) for mappings of the same keys."""
+        left = _total(values, left_keys)
+        right = _total(values, right_keys)
         if left is None or right is None:
             return "not_assessable", left, right
         return ("pass" if abs(left - right) < 1e-6 else "fail"), left, right
