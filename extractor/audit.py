@@ -18,7 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .models import Check, CheckItem, Sections
+from .checks import CHECKS
+from .models import Check, Sections
 from .narrative.prompts import is_table_line
 from .template import _read, parse_prose
 
@@ -177,13 +178,15 @@ def _other_style_headings(text: str) -> list[Heading]:
     return out
 
 
-def _fail(kind: str, items: list[CheckItem]) -> Check:
-    return Check(status="fail" if items else "pass", items=items)
+# Checks and items are built as dicts and validated together at the end (as checks.py does):
+# a model each, a dozen a report, cost more than building them.
+def _fail(kind: str, items: list[dict]) -> dict:
+    return {"status": "fail" if items else "pass", "items": items}
 
 
 def _item(scope: str, message: str, responsibility: str, start: int | None = None,
-          end: int | None = None) -> CheckItem:
-    return CheckItem(scope=scope, status="fail", message=message, responsibility=responsibility,
+          end: int | None = None) -> dict:
+    return dict(scope=scope, status="fail", message=message, responsibility=responsibility,
                      start=start, end=end)
 
 
@@ -338,7 +341,7 @@ def audit_checks(text: str, template: str, sections: Sections, tables: dict, sou
         _item("prose", f"'{w}' printed twice: …{ctx}…", text_resp, a, b) for a, b, w, ctx in duplicated_words(text)])
     out["text_incomplete_sentence"] = _fail("text_incomplete_sentence", [
         _item("prose", f"clause cut off: …{ctx}…", cut_resp, a, b) for a, b, ctx in incomplete_sentences(text)])
-    return {PREFIX + k: v for k, v in out.items() if k in shown}
+    return CHECKS.validate_python({PREFIX + k: v for k, v in out.items() if k in shown})
 
 
 def _fees_charged(text: str, tables: dict, sections: Sections) -> str | None:

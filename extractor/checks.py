@@ -45,7 +45,7 @@ def _aggregate_statuses(statuses: set[str]) -> str:
 
 # The checks are built as plain dicts and validated in one pass (pydantic-core): a model per
 # item, a few dozen per report, cost more than the identities themselves.
-_CHECKS = TypeAdapter(dict[str, Check])
+CHECKS = TypeAdapter(dict[str, Check])
 
 
 def identity_checks(tables: dict) -> dict[str, Check]:
@@ -76,7 +76,7 @@ def identity_checks(tables: dict) -> dict[str, Check]:
                 status, left, right = ident.evaluate_column(rows, row_keys, col)
                 items.append({"scope": col, "status": status, "left": left, "right": right})
         out[ident.id] = {"status": _aggregate_statuses({i["status"] for i in items}), "items": items}
-    return _CHECKS.validate_python(out)
+    return CHECKS.validate_python(out)
 
 
 def overview_check(sections: Sections, tables: dict, legacy_keys: dict | None) -> Check:
