@@ -1,6 +1,7 @@
 """Checks: the template's identities over the tables, and section 一's numbers against them."""
 from __future__ import annotations
 
+import itertools
 import re
 
 from pydantic import TypeAdapter
@@ -70,7 +71,7 @@ def identity_checks(tables: dict) -> dict[str, Check]:
                 items.append({"scope": row, "status": status, "left": left, "right": right})
         else:
             if ident.table not in columns_of:
-                columns_of[ident.table] = (list(dict.fromkeys(c for cols in rows.values() for c in cols)), tuple(rows))
+                columns_of[ident.table] = (list(dict.fromkeys(itertools.chain.from_iterable(rows.values()))), tuple(rows))
             columns, row_keys = columns_of[ident.table]
             for col in columns:
                 status, left, right = ident.evaluate_column(rows, row_keys, col)
