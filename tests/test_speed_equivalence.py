@@ -88,3 +88,30 @@ def test_line_start_matches_are_finditer():
             got = _line_start_matches(pattern, text, _ordinal_line_starts(text))
             assert [(m.start(), m.end(), m.group(1)) for m in got] == expected, text
 
+
+
+def test_row_label_search_bounded_by_the_bare_label_is_the_two_searches():
+    # template.RowPattern searches the enumerated label only up to the bare one's end
+    import random
+    from helpers import ROOT
+    from extractor.template import load
+
+    def two_searches(rp, text, pos, end):
+        e = rp.enumerated.search(text, pos, end)
+        b = rp.bare.search(text, pos, end)
+        return b if b is not None and (e is None or b.start() < e.start()) else e
+
+    rows = [r for r in load().rows if r.pattern is not None and r.pattern.bare is not None
+            and r.pattern.enumerated is not None]
+    assert rows and all(r.pattern.bare_bounds_enumerated for r in rows)
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "evals" / "fixtures").glob("*.txt"))]
+    rng = random.Random(13)
+    for _ in range(400):
+        row = rng.choice(rows)
+        pieces = list(row.phrases) + [row.enum, row.enum, " ", "\n", "1.", "（一）", "三、", "x", "、", "12"]
+        texts.append("".join(rng.choice(pieces) for _ in range(rng.randrange(0, 12))))
+    span = lambda m: m and (m.start(), m.end())
+    for text in texts:
+        for row in rows:
+            for pos in (0, len(text) // 3):
+                assert span(row.pattern.search(text, pos, len(text))) == span(two_searches(row.pattern, text, pos, len(text))), (row.key, text)

@@ -239,17 +239,29 @@ class RowPattern:
     characters the regex engine can skip to, where the optional group made it try every position.
     """
 
-    def __init__(self, enumerated: re.Pattern | None, bare: re.Pattern | None) -> None:
+    def __init__(self, enumerated: re.Pattern | None, bare: re.Pattern | None,
+                 bare_bounds_enumerated: bool = False) -> None:
         self.enumerated, self.bare = enumerated, bare
         self.pattern = (enumerated or bare).pattern if bare is None or enumerated is None else \
             f"(?:{enumerated.pattern})|(?:{bare.pattern})"
+        # No phrase opens with a character the enumerator can hold (its digit or numeral, its
+        # brackets and marks, a gap): then an enumerated label that opens at or before the
+        # leftmost bare one holds that very phrase, and ends where it ends.
+        self.bare_bounds_enumerated = bare_bounds_enumerated
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match | None:
         end = len(text) if endpos is None else endpos
-        e = self.enumerated.search(text, pos, end) if self.enumerated is not None else None
         if self.bare is None:
-            return e
+            return self.enumerated.search(text, pos, end) if self.enumerated is not None else None
         b = self.bare.search(text, pos, end)
+        if self.enumerated is None:
+            return b
+        if b is not None and self.bare_bounds_enumerated:
+            # Only an enumerated label opening at or before b wins, and such a label ends with
+            # b: searching up to b's end finds it, without running on to the end of the table.
+            e = self.enumerated.search(text, pos, b.end())
+            return e if e is not None and e.start() <= b.start() else b
+        e = self.enumerated.search(text, pos, end)
         if b is not None and (e is None or b.start() < e.start()):
             return b
         return e
@@ -265,7 +277,9 @@ def _row_pattern(enum: str, phrases: tuple[str, ...]) -> RowPattern | None:
     # A short generic phrase (其他, 总计) is a row label only with its enumerator.
     if min(len(p) for p in phrases) <= 2:
         return RowPattern(enumerated, None)
-    return RowPattern(enumerated, re.compile(f"(?:{alts})"))
+    enum_chars = set(enum.strip("（()）、.．")) | set("（()）、.．,，")
+    bounds = not any(p[0] in enum_chars or re.fullmatch(GAP, p[0]) for p in phrases)
+    return RowPattern(enumerated, re.compile(f"(?:{alts})"), bounds)
 
 
 @lru_cache(maxsize=1)
