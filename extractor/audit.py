@@ -224,9 +224,13 @@ def _content(body: str) -> str:
     return _STRIP.sub("", "".join(kept))
 
 
+@lru_cache(maxsize=1)
+def _empty_bodies() -> frozenset[str]:
+    return frozenset(_STRIP.sub("", e) for e in data().cues.get("empty_body", ()))
+
+
 def _is_empty(content: str) -> bool:
-    empties = {_STRIP.sub("", e) for e in data().cues.get("empty_body", ())}
-    return content == "" or content in empties
+    return content == "" or content in _empty_bodies()
 
 
 def _signed_off(text: str) -> bool:

@@ -135,3 +135,28 @@ def test_phrase_search_is_the_alternation():
         for text in texts:
             for pos in (0, len(text) // 2):
                 assert span(split.search(text, pos)) == span(plain.search(text, pos)), (phrases, text)
+
+
+def test_cells_split_are_the_cell_pattern():
+    # tables.cells.tokenize splits stretches with str.split where CELL.finditer found the cells
+    import random
+    from extractor.tables.cells import CELL, Token, _cell_tokens, tokenize
+
+    def by_pattern(text, start, end, signed):  # tokenize as it was written before
+        tokens = []
+        for m in CELL.finditer(text, start, end):
+            cell = m.group()
+            if cell.isascii() and cell.isdigit():
+                tokens.append(Token("num", cell, m.start(), m.end(), None, int(cell)))
+            else:
+                _cell_tokens(text, m.start(), m.end(), tokens, signed)
+        return tokens
+
+    rng = random.Random(19)
+    pieces = ["12", "3", "|", " ", "\t", "\n", "\u3000", "\xa0", "\u2028", "—", "-", "/", "无", "数量", "1,234", "5.5", "x"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 20)))
+        a = rng.randrange(0, len(text) + 1)
+        b = rng.randrange(a, len(text) + 1)
+        for signed in (False, True):
+            assert tokenize(text, a, b, signed) == by_pattern(text, a, b, signed), text
