@@ -18,7 +18,12 @@ from .document import Document
 # ---------------------------------------------------------------------------------------------
 # (a) Document-sharing sites (wenku-like pages: a .docx previewed page by page)
 
-_SHARING_SIGNS = re.compile(r"上传人\s*[:：]|文档编号\s*[:：]|该文档总共\s*\d+\s*页|\.(?:docx?|pdf|wps|pptx?)_第\s*\d+\s*页")
+# Signs of a document-sharing site; two of them make a page one. Each is its own pattern: each
+# opens with a literal the regex engine scans for quickly, where their alternation tests a set
+# of characters at every character. Signs of different kinds never overlap (their words
+# differ), so counting per kind counts what the alternation's findall counted.
+_SHARING_SIGNS = tuple(re.compile(p) for p in (
+    r"上传人\s*[:：]", r"文档编号\s*[:：]", r"该文档总共\s*\d+\s*页", r"\.(?:docx?|pdf|wps|pptx?)_第\s*\d+\s*页"))
 _SHARING_LINES = re.compile(
     r"^[ \t\u3000]*(?:"
     r"收藏\s*分享.{0,10}"
@@ -31,12 +36,23 @@ _SHARING_LINES = re.compile(
     r"|展开阅读全文|相关资源|猜你喜欢|相关搜索|相关文档|全文预览已结束.*"
     r")[ \t\u3000]*(?:\n|\Z)", re.M)
 _SHARED_FILE_NAME = re.compile(r"^[ \t\u3000]*(.{2,120}?)\.(?:docx?|pdf|wps)(?:_第\s*\d+\s*页)?[ \t\u3000]*$", re.M)
+def _has_sharing_signs(text: str) -> bool:
+    """Two signs or more, counting stopped at two."""
+    found = 0
+    for pattern in _SHARING_SIGNS:
+        for _ in pattern.finditer(text):
+            found += 1
+            if found >= 2:
+                return True
+    return False
+
+
 # A page marker: "N、" opening a chunk, i.e. at the very start or right after a blank line.
 _PAGE_MARKER = re.compile(r"(\A[ \t\u3000\n]*|\n[ \t\u3000]*\n[ \t\u3000]*)(\d{1,3})、")
 
 
 def _sharing_site(text: str, warnings: list[str], title: str | None) -> tuple[str, str | None]:
-    if len(_SHARING_SIGNS.findall(text)) < 2:
+    if not _has_sharing_signs(text):
         return text, title
     if title is None:
         m = _SHARED_FILE_NAME.search(text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .models import Section, Sections
+from .models import Sections
 from .template import GAP, load, phrase_pattern
 
 _NUMERAL = r"(?<![\u4e00-\u9fffA-Za-z（(])[#\s]*[一二三四五六七八九十]{1,2}" + GAP + r"[、.．]" + GAP
@@ -69,5 +69,5 @@ def split_sections(text: str) -> Sections:
         body = text[heading_end:end]
         # A heading printed twice: drop the repeat at the top of the body.
         heading = text[start:heading_end].strip()
-        out[key] = Section(heading=heading, start=start, end=end, text=body.strip())
-    return Sections(**out)
+        out[key] = {"heading": heading, "start": start, "end": end, "text": body.strip()}
+    return Sections.model_validate(out)  # one validation, not a model per section

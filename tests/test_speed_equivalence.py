@@ -160,3 +160,16 @@ def test_cells_split_are_the_cell_pattern():
         b = rng.randrange(a, len(text) + 1)
         for signed in (False, True):
             assert tokenize(text, a, b, signed) == by_pattern(text, a, b, signed), text
+
+
+def test_sharing_signs_counted_per_kind_are_the_alternation():
+    import random
+    from helpers import ROOT
+    from extractor.normalise import _SHARING_SIGNS, _has_sharing_signs
+    alternation = re.compile("|".join(p.pattern for p in _SHARING_SIGNS))
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "evals" / "fixtures").glob("*.txt"))]
+    rng = random.Random(23)
+    pieces = ["上传人", "：", ":", " ", "文档编号", "该文档总共", "3", "页", ".docx", ".pdf", "_第", "x", "\n"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 14))) for _ in range(5000)]
+    for text in texts:
+        assert _has_sharing_signs(text) == (len(alternation.findall(text)) >= 2), text
