@@ -116,9 +116,10 @@ def _token_cell(t: Token, note: str | None = None) -> CellRead | None:
 
 def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAccept,
                  result: TableRead, label: str, take_first: bool) -> None:
-    width = sum(r.width for r in seg_rows)
-    names = ", ".join(r.key for r in seg_rows)
-    signed = any(r.signed for r in seg_rows)
+    if len(seg_rows) == 1:  # the common case, without a generator per segment
+        width, signed = seg_rows[0].width, seg_rows[0].signed
+    else:
+        width, signed = sum(r.width for r in seg_rows), any(r.signed for r in seg_rows)
     tokens = tokenize(text, a, b, signed)
     if signed and len(tokens) >= width and not _signs_fit(tokens, seg_rows):
         tokens = tokenize(text, a, b)  # a minus landing on a column that is never negative is no sign
@@ -127,7 +128,7 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
         return
     if len(tokens) > width:
         _assign(result, seg_rows, _admitted(tokens[:width], seg_rows, result, label))
-        result.errors.append(f"{label}: {names}: {len(tokens)} numbers where {width} cells are; "
+        result.errors.append(f"{label}: {_names(seg_rows)}: {len(tokens)} numbers where {width} cells are; "
                              f"read the first {width}, ignored {' '.join(t.text for t in tokens[width:])}")
         return
     # Fewer tokens than cells: explicit blank cells, or digits of several cells run together.
@@ -150,8 +151,12 @@ def _fit_segment(text: str, a: int, b: int, seg_rows: list[Row], accept: RowAcce
         _segment_runs(text, tokens, seg_rows, accept, result, label)
         return
     _assign(result, seg_rows, [None] * width)
-    result.errors.append(f"{label}: {names}: found {len(tokens)} of {width} values "
+    result.errors.append(f"{label}: {_names(seg_rows)}: found {len(tokens)} of {width} values "
                          f"({' '.join(t.text for t in tokens) or 'none'}); cells left null")
+
+
+def _names(seg_rows: list[Row]) -> str:
+    return ", ".join(r.key for r in seg_rows)
 
 
 def _admitted(tokens: list[Token], seg_rows: list[Row], result: TableRead, label: str) -> list[CellRead | None]:

@@ -226,9 +226,16 @@ class Template:
     report_shape: tuple[tuple[str, re.Pattern, str], ...] = ()
 
     def table_rows(self, table: str, generation: str | None = None) -> list[Row]:
-        gens = {"any", generation} if generation else None
-        return [r for r in self.rows if r.table == table and (gens is None or r.generation in gens
-                                                                  or r.generation in ("single", "split"))]
+        memo = self._table_rows_memo  # a frozen template: the same rows every time, asked per report
+        if (table, generation) not in memo:
+            gens = {"any", generation} if generation else None
+            memo[table, generation] = tuple(r for r in self.rows if r.table == table and (
+                gens is None or r.generation in gens or r.generation in ("single", "split")))
+        return list(memo[table, generation])
+
+    @cached_property
+    def _table_rows_memo(self) -> dict[tuple[str, str | None], tuple[Row, ...]]:
+        return {}
 
 
 class RowPattern:
