@@ -70,10 +70,29 @@ def _ends_with(text: str, pattern: re.Pattern) -> bool:
     return any(m.end() == len(text) for m in pattern.finditer(text))
 
 
+def _first_lines(text: str, within: int, wanted: int) -> list[str]:
+    """The first `wanted` non-blank lines among the first `within` lines, stripped (what
+    `[l.strip() for l in text.split("\\n", within)[:within] if l.strip()][:wanted]` gives, without
+    splitting, or copying, the rest of the text)."""
+    out: list[str] = []
+    pos = 0
+    for _ in range(within):
+        stop = text.find("\n", pos)
+        line = (text[pos:] if stop < 0 else text[pos:stop]).strip()
+        if line:
+            out.append(line)
+            if len(out) == wanted:
+                break
+        if stop < 0:
+            break
+        pos = stop + 1
+    return out
+
+
 def title_candidates(title: str | None, text: str) -> list[str]:
     """The document's title as given, and its first lines joined one, two and three at a time."""
     out = [_clean_title(title)] if title and title.strip() else []
-    lines = [ln.strip() for ln in text.split("\n", 40)[:40] if ln.strip()][:_TITLE_LINES]
+    lines = _first_lines(text, 40, _TITLE_LINES)
     for k in range(1, len(lines) + 1):
         joined = "".join(lines[:k])
         if len(joined) <= _TITLE_MAX:

@@ -173,3 +173,24 @@ def test_sharing_signs_counted_per_kind_are_the_alternation():
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 14))) for _ in range(5000)]
     for text in texts:
         assert _has_sharing_signs(text) == (len(alternation.findall(text)) >= 2), text
+
+
+def test_first_lines_are_the_split_lines():
+    import random
+    from extractor.detect import _first_lines
+    rng = random.Random(29)
+    for _ in range(5000):
+        text = "".join(rng.choice(["a", " ", "\n", "\n\n", "标题", "\t"]) for _ in range(rng.randrange(0, 30)))
+        within, wanted = rng.randrange(1, 6), rng.randrange(1, 4)
+        expected = [ln.strip() for ln in text.split("\n", within)[:within] if ln.strip()][:wanted]
+        assert _first_lines(text, within, wanted) == expected, (text, within, wanted)
+
+
+def test_first_splitlines_are_splitlines():
+    import random
+    from extractor.meta import _first_splitlines
+    rng = random.Random(31)
+    for _ in range(3000):
+        text = "".join(rng.choice(["a" * 90, "b", "\n", "\r\n", "\r", "\u2028", "\x0c", "年度报告"])
+                       for _ in range(rng.randrange(0, 80)))
+        assert _first_splitlines(text, 15) == text.splitlines()[:15]
