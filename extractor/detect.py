@@ -66,6 +66,13 @@ def _clean_title(title: str) -> str:
     return t
 
 
+@lru_cache(maxsize=1)
+def _ending_type() -> re.Pattern:
+    """Whether any document-type pattern has a match ending where the text ends: no such match,
+    then none of finditer's matches ends there either."""
+    return re.compile("(?:" + "|".join(p.pattern for p, _ in _shape("document_type")) + r")\Z")
+
+
 def _ends_with(text: str, pattern: re.Pattern) -> bool:
     return any(m.end() == len(text) for m in pattern.finditer(text))
 
@@ -141,8 +148,10 @@ def not_report_reason(title: str | None, text: str, sections_found: int | None =
     candidates = title_candidates(title, text)
     first = candidates[0] if candidates else ""
     transmits = any(p.search(first) for p, _ in _shape("transmits"))
-    for pattern, reason in _shape("document_type"):
-        if first and _ends_with(first, pattern) and not (transmits and has_tables):
+    # Only when some document-type word ends the title is each asked (in order, for its reason).
+    types = _shape("document_type") if first and _ending_type().search(first) else ()
+    for pattern, reason in types:
+        if _ends_with(first, pattern) and not (transmits and has_tables):
             # 关于印发…年度报告的通知 carrying the report's own tables is the report
             return f"{reason}: its title is {first[:60]}"
     # Characters other than whitespace: str.split() and the regex \s both take Unicode's
