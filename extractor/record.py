@@ -159,7 +159,8 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
     checks.update(soft_checks(sections))
     messages = [e.message for e in errors]
     assign_responsibility(checks, tables_out, provenance, messages, OVERVIEW_CHECK)
-    ocr = bool(getattr(doc, "regions", None)) or any(p.get("page") is not None for p in provenance.values())
+    # A value has a page only when OCR placed it (_ocr_place, only for a document with regions).
+    ocr = bool(getattr(doc, "regions", None))
     checks.update(audit_checks(doc.text, template, sections, tables_out, doc.format, ocr))
     record.checks = checks
     record.provenance = _PROVENANCE.validate_python(provenance)

@@ -8,6 +8,7 @@ the scrape lost is recovered from its position between the labels that remain.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -18,6 +19,7 @@ from .segment import segmentations
 
 MAX_COMBINATIONS = 5000
 DIGIT_RUN = re.compile(r"\d+")
+_TEXT = operator.attrgetter("text")
 _ONE_MINUS = str.maketrans({"−": "-", "—": "-", "–": "-"})  # one character for one: offsets kept
 
 
@@ -162,7 +164,7 @@ def _names(seg_rows: list[Row]) -> str:
 def _admitted(tokens: list[Token], seg_rows: list[Row], result: TableRead, label: str) -> list[CellRead | None]:
     """One cell per token, except a value its column cannot hold (a negative or fractional count,
     money past the cent): that cell is null, with the reason."""
-    if all(t.text.isdigit() for t in tokens):  # whole, not negative: any column holds it
+    if all(map(str.isdigit, map(_TEXT, tokens))):  # whole, not negative: any column holds it
         return tokens  # each token is its cell (value, span, text, unit, note)
     cells = []
     columns = [(r, c) for r in seg_rows for c in r.columns]
