@@ -194,3 +194,26 @@ def test_first_splitlines_are_splitlines():
         text = "".join(rng.choice(["a" * 90, "b", "\n", "\r\n", "\r", "\u2028", "\x0c", "年度报告"])
                        for _ in range(rng.randrange(0, 80)))
         assert _first_splitlines(text, 15) == text.splitlines()[:15]
+
+
+def test_built_provenance_is_what_validation_gives():
+    # record.provenance_of skips validating provenance built from the readers (not OCR's)
+    import random
+    import sys
+    from helpers import ROOT
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_deterministic import real_documents
+    from synth import random_report
+    from extractor.document import Document
+    from extractor.record import _PROVENANCE, extract_record
+    rng = random.Random(37)
+    docs = real_documents() + [Document(text=random_report(rng)[0], path=f"s{i}.txt", sha256=f"{i:064d}",
+                                        format="txt") for i in range(150)]
+    checked = 0
+    for doc in docs:
+        prov = extract_record(doc).provenance
+        validated = _PROVENANCE.validate_python(prov)
+        assert validated == prov
+        assert all(type(a) is type(b) for k in prov for a, b in zip(prov[k].values(), validated[k].values()))
+        checked += len(prov)
+    assert checked > 3000
