@@ -236,7 +236,9 @@ def _is_empty(content: str) -> bool:
 def _signed_off(text: str) -> bool:
     """Whether the text ends as a report does: a date line among its last lines (the agency's
     sign-off), so nothing after it was lost."""
-    tail = [l.strip() for l in text.rstrip().splitlines()[-4:] if l.strip()]
+    end = text.rstrip()
+    lines = end[-1000:].splitlines()  # its last 4 lines are whole when it holds 5 or more
+    tail = [l.strip() for l in (lines if len(lines) > 4 else end.splitlines())[-4:] if l.strip()]
     return any(_DATE_LINE.match(l) for l in tail)
 
 

@@ -217,3 +217,18 @@ def test_built_provenance_is_what_validation_gives():
         assert all(type(a) is type(b) for k in prov for a, b in zip(prov[k].values(), validated[k].values()))
         checked += len(prov)
     assert checked > 3000
+
+
+def test_signed_off_reads_the_same_last_lines():
+    import random
+    from extractor.audit import _DATE_LINE, _signed_off
+
+    def before(text):
+        tail = [l.strip() for l in text.rstrip().splitlines()[-4:] if l.strip()]
+        return any(_DATE_LINE.match(l) for l in tail)
+
+    rng = random.Random(41)
+    for _ in range(3000):
+        text = "".join(rng.choice(["a" * 300, "b", "\n", "\r\n", "\r", " ", "2024年1月26日", "\u2028"])
+                       for _ in range(rng.randrange(0, 30)))
+        assert _signed_off(text) == before(text), text[-200:]
