@@ -1,8 +1,9 @@
 """Whole-batch figures: throughput against --workers, and peak memory against batch size.
 
-Writes N synthetic report files (every text layout, plus the real text fixtures) to a temp folder,
-runs `extractor extract` on them as a user would, and prints wall time, reports per second and the
-peak resident memory of the extract process (from wait4's rusage).
+Writes N report files to a temp folder — the texts of the real fixtures (every document the
+loaders give for evals/fixtures, as bench_deterministic.py times them), cycled, each copy made
+distinct — runs `extractor extract` on them as a user would, and prints wall time, reports per
+second and the peak resident memory of the extract process (VmHWM).
 
     python benchmarks/bench_batch.py [--reports 1000] [--workers 1 2] [--memory 1000 10000]
 """
@@ -20,13 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_deterministic import corpus  # noqa: E402
+from bench_deterministic import real_documents  # noqa: E402
 
 
-def write_reports(folder: Path, n: int, seed: int = 7) -> None:
+def write_reports(folder: Path, n: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for i, text in enumerate(corpus(n, seed)):
-        (folder / f"r{i:05d}.txt").write_text(text + f"\n（第{i}份）\n", encoding="utf-8")
+    texts = [d.text for d in real_documents()]
+    for i in range(n):
+        (folder / f"r{i:05d}.txt").write_text(texts[i % len(texts)] + f"\n（第{i}份）\n", encoding="utf-8")
 
 
 # The CLI, reporting its own peak RSS (VmHWM) on exit. rusage's ru_maxrss is no use here: Linux
