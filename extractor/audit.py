@@ -10,7 +10,6 @@ worse than a miss, so each rule fires only on evidence that leaves little doubt.
 """
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from .checks import CHECKS
 from .models import Check, Sections
 from .narrative.prompts import is_table_line
 from .template import _read, parse_prose
+from .textutil import last_splitlines
 
 KINDS = ("section_missing", "section_empty", "fees_silent", "section_misnumbered", "numbering_mixed",
          "text_duplicated_word", "text_incomplete_sentence", "table_missing")
@@ -236,9 +236,7 @@ def _is_empty(content: str) -> bool:
 def _signed_off(text: str) -> bool:
     """Whether the text ends as a report does: a date line among its last lines (the agency's
     sign-off), so nothing after it was lost."""
-    end = text.rstrip()
-    lines = end[-1000:].splitlines()  # its last 4 lines are whole when it holds 5 or more
-    tail = [l.strip() for l in (lines if len(lines) > 4 else end.splitlines())[-4:] if l.strip()]
+    tail = [l.strip() for l in last_splitlines(text.rstrip(), 4) if l.strip()]
     return any(_DATE_LINE.match(l) for l in tail)
 
 
@@ -389,14 +387,11 @@ def _doubled_units(text: str, chars: str = "") -> list[tuple[int, int, str]]:
     n = len(codes)
     ideograph = (codes >= 0x4E00) & (codes <= 0x9FFF)
     starts = np.zeros(n, dtype=bool)
-    twice = np.zeros(0, dtype=bool)
-    for k in (1,) + _UNIT_LENGTHS:
+    twice = (codes[:-1] == codes[1:]) & ideograph[:-1]  # twice[i]: text[i] == text[i+1], an ideograph
+    for k in _UNIT_LENGTHS:
         if n < 2 * k:
             continue
         same = (codes[:-k] == codes[k:]) & ideograph[:-k]  # same[i]: text[i] == text[i+k], an ideograph
-        if k == 1:
-            twice = same
-            continue
         doubled = same[:n - 2 * k + 1].copy()
         for j in range(1, k):
             doubled &= same[j:n - 2 * k + 1 + j]

@@ -7,6 +7,7 @@ import re
 from .agency import identify, names_a_place
 from .document import Document
 from .models import Meta, Region, Sections
+from .textutil import first_splitlines
 
 REPORT_WORDS = re.compile(r"信息公开|政务公开")
 _YEAR_IN_BRACKETS = re.compile(r"[（(]\s*(?P<year>(?:19|20)\d{2})\s*年\s*度?\s*[)）]")
@@ -23,18 +24,11 @@ _PAGE_LABEL = re.compile(r"正文|全文|原文|内容|附件|目录|标题")  #
 _CONTACT_AGENCY = re.compile(r"(?:请与|请联系[:：]?)[ \t]*(?P<agency>[\u4e00-\u9fff]{2,30}?)(?:信息公开[\u4e00-\u9fff]{0,8})?办公室")
 
 
-def _first_splitlines(text: str, n: int) -> list[str]:
-    """text.splitlines()[:n], from an opening of the text when it holds more than n lines (then
-    its first n lines are whole), so that a long report is not split line by line."""
-    lines = text[:2000].splitlines()
-    return lines[:n] if len(lines) > n else text.splitlines()[:n]
-
-
 def title_of(doc: Document) -> str | None:
     if doc.title:
         return doc.title.strip()
     lines = [re.sub(r"^(?:标题|题目)[ \t]*[:：]", "", l.strip().lstrip("#")).strip()
-             for l in _first_splitlines(doc.text, 15)]
+             for l in first_splitlines(doc.text, 15)]
     lines = [l for l in lines if l]
     for i, line in enumerate(lines):
         if (REPORT_WORDS.search(line) and not re.search(r"报告|年报", line) and i + 1 < len(lines)

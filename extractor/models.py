@@ -178,7 +178,7 @@ class Check(Strict):
 
 # Where a value stands in the document text. A TypedDict, not a model: a 2021 report has ~200
 # of them, and pydantic validates a TypedDict several times faster than it builds model
-# instances (docs/performance.md). Records built here carry every key (`provenance()`).
+# instances (docs/performance.md). Records built here carry every key (`make_provenance`).
 class Provenance(TypedDict):
     __pydantic_config__ = ConfigDict(extra="forbid")
     start: int
@@ -207,7 +207,7 @@ class ProvenanceAsBuilt(TypedDict):
 
 
 def make_provenance(start: int, end: int, text: str, unit: str | None = None, note: str | None = None,
-               page: int | None = None, box: list[float] | None = None) -> Provenance:
+                    page: int | None = None, box: list[float] | None = None) -> Provenance:
     """A provenance entry with every key, in the order the feed prints them."""
     return {"start": start, "end": end, "text": text, "unit": unit, "note": note, "page": page, "box": box}
 

@@ -36,6 +36,8 @@ _SHARING_LINES = re.compile(
     r"|展开阅读全文|相关资源|猜你喜欢|相关搜索|相关文档|全文预览已结束.*"
     r")[ \t\u3000]*(?:\n|\Z)", re.M)
 _SHARED_FILE_NAME = re.compile(r"^[ \t\u3000]*(.{2,120}?)\.(?:docx?|pdf|wps)(?:_第\s*\d+\s*页)?[ \t\u3000]*$", re.M)
+
+
 def _has_sharing_signs(text: str) -> bool:
     """Two signs or more, counting stopped at two."""
     found = 0

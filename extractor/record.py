@@ -121,6 +121,8 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
     record = Record(id=doc.id, source=_source(doc), extraction=Extraction(extractor_version=__version__))
     if doc.not_report:
         return _not_a_report(record, doc.not_report, started)
+    # Read by OCR: its values have a page and box (_ocr_place), and the audit weighs its text so.
+    ocr = bool(doc.regions)
     folded = fold_width(doc.text)
     template, at = detect_template(folded)
     sections = split_sections(doc.text)
@@ -145,7 +147,7 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
                 if r["value"] is not None:
                     prov = provenance[f"legacy_statistics.keys.{k}"] = make_provenance(
                         r["start"], r["end"], doc.text[r["start"]:r["end"]], note=r["note"])
-                    if doc.regions:
+                    if ocr:
                         _ocr_place(prov, doc)
             errors.extend(Error(stage="tables", message=m) for m in lr.errors)
         else:
@@ -168,8 +170,6 @@ def extract_record(doc: Document, normalised: bool = False) -> Record:
     checks.update(soft_checks(sections))
     messages = [e.message for e in errors]
     assign_responsibility(checks, tables_out, provenance, messages, OVERVIEW_CHECK)
-    # A value has a page only when OCR placed it (_ocr_place, only for a document with regions).
-    ocr = bool(getattr(doc, "regions", None))
     checks.update(audit_checks(doc.text, template, sections, tables_out, doc.format, ocr))
     record.checks = checks
     record.provenance = provenance_of(provenance, ocr)

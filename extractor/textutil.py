@@ -23,6 +23,23 @@ def fold_width(text: str) -> str:
     return text
 
 
+# A report is split into lines only where a stage reads its first or its last few: a stretch
+# at that end that holds more than n line breaks has those n lines whole.
+_LINES_STRETCH = 2000
+
+
+def first_splitlines(text: str, n: int) -> list[str]:
+    """text.splitlines()[:n], without splitting the whole of a long text."""
+    lines = text[:_LINES_STRETCH].splitlines()
+    return lines[:n] if len(lines) > n else text.splitlines()[:n]
+
+
+def last_splitlines(text: str, n: int) -> list[str]:
+    """text.splitlines()[-n:], without splitting the whole of a long text."""
+    lines = text[-_LINES_STRETCH:].splitlines()
+    return lines[-n:] if len(lines) > n else text.splitlines()[-n:]
+
+
 _SPACE_PUNCT = re.compile(r"[\s\u3000\W_]+", re.UNICODE)
 
 

@@ -186,14 +186,16 @@ def test_first_lines_are_the_split_lines():
         assert _first_lines(text, within, wanted) == expected, (text, within, wanted)
 
 
-def test_first_splitlines_are_splitlines():
+def test_first_and_last_splitlines_are_splitlines():
     import random
-    from extractor.meta import _first_splitlines
+    from extractor.textutil import first_splitlines, last_splitlines
     rng = random.Random(31)
     for _ in range(3000):
         text = "".join(rng.choice(["a" * 90, "b", "\n", "\r\n", "\r", "\u2028", "\x0c", "年度报告"])
                        for _ in range(rng.randrange(0, 80)))
-        assert _first_splitlines(text, 15) == text.splitlines()[:15]
+        for n in (1, 4, 15):
+            assert first_splitlines(text, n) == text.splitlines()[:n]
+            assert last_splitlines(text, n) == text.splitlines()[-n:]
 
 
 def test_built_provenance_is_what_validation_gives():
